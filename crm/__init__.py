@@ -1,0 +1,1 @@
+"""CRM and marketing: accounts, contacts, leads, opportunities, campaigns."""

@@ -1,0 +1,1 @@
+"""Finance: double-entry ledger, invoices, payments, VAT and reports."""

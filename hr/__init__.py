@@ -1,0 +1,1 @@
+"""HR: employees, leave, recruiting and training."""

@@ -1,0 +1,19 @@
+"""App configuration for integration; ready() wires framework signals only."""
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class IntegrationConfig(AppConfig):
+    name = "integration"
+    verbose_name = "Integration"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from integration import roles
+
+        # Permissions exist only after each app's post_migrate, so the roles are
+        # (re)applied then too: a fresh database has working roles without a manual step.
+        post_migrate.connect(
+            roles.sync_roles_after_migrate, dispatch_uid="integration.sync_roles_after_migrate"
+        )

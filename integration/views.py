@@ -1,0 +1,47 @@
+"""Pages of the shell: the dashboard, the health check, and each area's placeholder page."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from integration.access import area_required
+from integration.roles import AREAS, user_areas
+
+
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    areas = user_areas(request.user)
+    cards = [area for area in AREAS if area.key in areas]
+    return render(request, "integration/dashboard.html", {"cards": cards})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and database readiness, for load balancers and docker compose."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # any database failure means "not ready"
+        return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
+    return JsonResponse({"status": "ok", "database": "up"})
+
+
+def area_placeholder(area_key: str):
+    """A page for an area whose issue has not landed yet: says what will be here."""
+    area = next(a for a in AREAS if a.key == area_key)
+
+    @area_required(area_key)
+    @require_GET
+    def view(request: HttpRequest) -> HttpResponse:
+        return render(request, "integration/area_placeholder.html", {"area": area})
+
+    view.__name__ = f"{area_key}_index"
+    return view
+
+
+customer_index = area_placeholder("customers")

@@ -1,0 +1,1 @@
+"""Inventory and purchasing: warehouses, stock, suppliers, purchase orders."""

@@ -1,0 +1,1 @@
+"""Sales: quotes, orders and contracts."""

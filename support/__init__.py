@@ -1,0 +1,1 @@
+"""Customer support: tickets, SLAs and the knowledge base."""
