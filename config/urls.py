@@ -25,3 +25,9 @@ urlpatterns = [
     path("finance/", include("finance.urls")),
     path("inventory/", include("inventory.urls")),
 ]
+
+# API paths answer errors in the API's JSON shape; pages get the HTML templates.
+handler400 = "integration.views.bad_request"
+handler403 = "integration.views.permission_denied"
+handler404 = "integration.views.page_not_found"
+handler500 = "integration.views.server_error"

@@ -27,7 +27,11 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
-                entry[key] = value if isinstance(value, str | int | float | bool) else repr(value)
+                entry[key] = (
+                    value
+                    if value is None or isinstance(value, str | int | float | bool)
+                    else repr(value)
+                )
         if record.exc_info:
             entry["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

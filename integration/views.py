@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -45,3 +46,37 @@ def area_placeholder(area_key: str):
 
 
 customer_index = area_placeholder("customers")
+
+
+def _api_error(request: HttpRequest, code: str, detail: str, status: int) -> JsonResponse | None:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": code, "detail": detail}, status=status)
+    return None
+
+
+@login_not_required
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _api_error(request, "bad_request", "Bad request.", 400) or defaults.bad_request(
+        request, exception
+    )
+
+
+@login_not_required
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _api_error(
+        request, "permission_denied", "You do not have permission.", 403
+    ) or defaults.permission_denied(request, exception)
+
+
+@login_not_required
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _api_error(request, "not_found", "Not found.", 404) or defaults.page_not_found(
+        request, exception
+    )
+
+
+@login_not_required
+def server_error(request: HttpRequest) -> HttpResponse:
+    return _api_error(
+        request, "server_error", "Internal error; it has been logged.", 500
+    ) or defaults.server_error(request)

@@ -45,6 +45,7 @@ class MeView(APIView):
 
 
 class ApiTokenFilter(django_filters.FilterSet):
+    user = django_filters.NumberFilter(field_name="user_id", help_text="The owner's user id.")
     status = django_filters.ChoiceFilter(
         choices=[("active", "active"), ("revoked", "revoked")], method="filter_status"
     )
