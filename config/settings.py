@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "sales",
     "support",
     "finance",
+    # Extra apps, e.g. the test suite's event-bus fixtures (tests.busapp).
+    *env.list("TANDEM_EXTRA_APPS", default=[]),
 ]
 
 MIDDLEWARE = [
@@ -297,7 +299,21 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("TANDEM_TASK_SOFT_TIME_LIMIT", default=240
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(timedelta(hours=1).total_seconds())}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+
+# ------------------------------------------------------------------ event bus
+TANDEM_EVENT_MAX_ATTEMPTS = env.int("TANDEM_EVENT_MAX_ATTEMPTS", default=8)
+TANDEM_EVENT_POISON_LIMIT = 3  # a delivery whose worker died this many times is dead
+TANDEM_EVENT_LEASE_SECONDS = env.int("TANDEM_EVENT_LEASE_SECONDS", default=30)
+TANDEM_EVENT_RETRY_BASE_SECONDS = env.float("TANDEM_EVENT_RETRY_BASE_SECONDS", default=2.0)
+TANDEM_EVENT_RETRY_MAX_SECONDS = env.float("TANDEM_EVENT_RETRY_MAX_SECONDS", default=900.0)
+TANDEM_EVENT_BATCH_SIZE = env.int("TANDEM_EVENT_BATCH_SIZE", default=100)
+TANDEM_EVENT_SWEEP_SECONDS = env.float("TANDEM_EVENT_SWEEP_SECONDS", default=2.0)
+TANDEM_EVENT_SWEEP_GRACE = timedelta(seconds=2)  # leave fresh ones to their on-commit task
+TANDEM_EVENT_SWEEP_LIMIT = 10_000
+CELERY_BEAT_SCHEDULE: dict = {
+    "integration.sweep": {"task": "integration.sweep", "schedule": TANDEM_EVENT_SWEEP_SECONDS},
+}
 # Keep Django's LOGGING (JSON lines with request ids) in worker and beat processes too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

@@ -10,7 +10,12 @@ class IntegrationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.utils.module_loading import autodiscover_modules
+
         from integration import roles
+
+        # Every app's event types and subscribers, without naming the apps.
+        autodiscover_modules("events", "handlers")
 
         # Permissions exist only after each app's post_migrate, so the roles are
         # (re)applied then too: a fresh database has working roles without a manual step.

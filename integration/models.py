@@ -1,5 +1,7 @@
 """Integration models: shared base classes and API tokens."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -71,3 +73,123 @@ class ApiToken(TimeStampedModel):
         if "*" in scopes or f"{app_label}:write" in scopes:
             return True
         return not write and f"{app_label}:read" in scopes
+
+
+class Event(models.Model):
+    """One domain event: the outbox and the permanent event log at once.
+
+    `seq` orders events by insertion; `txid` (the inserting PostgreSQL transaction) lets
+    the feed hand out events in commit order without gaps (see selectors.event_feed).
+    """
+
+    class ActorType(models.TextChoices):
+        USER = "user", "User"
+        TOKEN = "token", "API token"
+        SYSTEM = "system", "System"
+
+    seq = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(max_length=100)
+    version = models.PositiveSmallIntegerField(default=1)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    txid = models.BigIntegerField(null=True, blank=True, editable=False)
+    actor_type = models.CharField(
+        max_length=10, choices=ActorType.choices, default=ActorType.SYSTEM
+    )
+    actor_id = models.CharField(max_length=64, blank=True)
+    actor_label = models.CharField(max_length=200, blank=True)
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    subject_type = models.CharField(max_length=100)
+    subject_id = models.CharField(max_length=64)
+    subject_version = models.BigIntegerField(null=True, blank=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [
+            models.Index(fields=["txid", "seq"], name="event_commit_order"),
+            models.Index(fields=["customer_id", "seq"], name="event_customer"),
+            models.Index(fields=["subject_type", "subject_id", "seq"], name="event_subject"),
+            models.Index(fields=["type", "seq"], name="event_type"),
+            models.Index(fields=["occurred_at"], name="event_occurred"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.subject_type}:{self.subject_id} ({self.uuid})"
+
+
+class Delivery(models.Model):
+    """One (event, subscriber) pair: applied exactly once, retried, or dead."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        DEAD = "dead", "Dead"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0, help_text="Runs that raised an error.")
+    lost = models.PositiveIntegerField(
+        default=0, help_text="Runs whose worker died before finishing (poison guard)."
+    )
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "subscriber"], name="delivery_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="delivery_ready",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["subscriber", "status"], name="delivery_subscriber"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} ← {self.event_id} [{self.status}]"
+
+
+class IdempotencyKey(models.Model):
+    """One `Idempotency-Key` of an API POST and the answer it got, replayed until it expires.
+
+    The row is written (as in progress) before the work starts, so the unique constraint lets
+    exactly one of two concurrent requests with the same key do the work.
+    """
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+
+    principal = models.CharField(
+        max_length=100, help_text="Who sent it: token:<id>, user:<id> or anon:<address>."
+    )
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.TextField()
+    request_hash = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_once"),
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="idempotency_key_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.method} {self.path} [{self.key}]"

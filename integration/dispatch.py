@@ -1,0 +1,233 @@
+"""Applying deliveries: claim with a lease, run handlers, record the outcome — exactly once.
+
+1. **Claim** (its own short transaction): pending deliveries that are due and not leased
+   get a lease. A delivery still leased from an earlier claim was being applied by a
+   worker that died: its `lost` count goes up, and after POISON_LIMIT such deaths it is
+   dead (a handler that kills its process is not retried forever).
+2. **Apply** (one transaction per batch): the claimed rows are locked and re-checked, each
+   handler runs in a savepoint, and the done marks commit with the handlers' writes. A
+   delivery re-claimed after a lease expired waits on the lock and then finds it done.
+3. Failures get exponential backoff with jitter; after MAX_ATTEMPTS they are dead.
+   Retries are not Celery countdowns: the sweeper re-queues what is due, so nothing
+   depends on the broker keeping a message.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from integration.events import get_subscriber
+from integration.models import Delivery, Event
+
+logger = logging.getLogger(__name__)
+
+
+def max_attempts() -> int:
+    return settings.TANDEM_EVENT_MAX_ATTEMPTS
+
+
+def poison_limit() -> int:
+    return settings.TANDEM_EVENT_POISON_LIMIT
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.TANDEM_EVENT_LEASE_SECONDS)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential backoff with full jitter: about base·2^(n-1), capped."""
+    base = settings.TANDEM_EVENT_RETRY_BASE_SECONDS
+    cap = settings.TANDEM_EVENT_RETRY_MAX_SECONDS
+    ceiling = min(cap, base * (2 ** max(attempts - 1, 0)))
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter
+
+
+@dataclass
+class DispatchResult:
+    done: int = 0
+    failed: int = 0
+    dead: int = 0
+    skipped: int = 0
+
+
+def claim(delivery_ids: list[int] | None, *, limit: int) -> tuple[list[int], list[int]]:
+    """Lease due deliveries (the given ones, or any); returns (claimed, suspects).
+
+    Suspects were leased before and their worker died: they are applied one at a time,
+    so a poison delivery cannot take a batch down with it.
+    """
+    now = timezone.now()
+    ready = Q(status=Delivery.Status.PENDING, next_attempt_at__lte=now) & (
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    )
+    with transaction.atomic():
+        candidates = Delivery.objects.filter(ready)
+        if delivery_ids is not None:
+            candidates = candidates.filter(pk__in=delivery_ids)
+        skip_locked = connection.features.has_select_for_update_skip_locked
+        rows = list(
+            candidates.order_by("next_attempt_at", "id")
+            .select_for_update(skip_locked=skip_locked)
+            .values_list("pk", "lease_until", "lost")[:limit]
+        )
+        if not rows:
+            return [], []
+        live: list[int] = []
+        suspects: list[int] = []
+        crashed: list[int] = []
+        poisoned: list[int] = []
+        for pk, lease_until, lost in rows:
+            # A lease that ran out means the worker holding it died (or overran it).
+            if lease_until is not None:
+                crashed.append(pk)
+                lost += 1
+                if lost >= poison_limit():
+                    poisoned.append(pk)
+                    continue
+            live.append(pk)
+            if lost:
+                suspects.append(pk)
+        if crashed:
+            Delivery.objects.filter(pk__in=crashed).update(lost=F("lost") + 1)
+        if poisoned:
+            Delivery.objects.filter(pk__in=poisoned).update(
+                status=Delivery.Status.DEAD,
+                lease_until=None,
+                last_error=f"The worker died while applying this delivery {poison_limit()} times.",
+            )
+            logger.error("Deliveries %s are dead: they killed their worker.", poisoned)
+        if live:
+            Delivery.objects.filter(pk__in=live).update(lease_until=now + lease())
+    return live, suspects
+
+
+def apply(delivery_ids: list[int]) -> DispatchResult:
+    """Run the handlers of claimed deliveries in one transaction (one savepoint each)."""
+    result = DispatchResult()
+    if not delivery_ids:
+        return result
+    with transaction.atomic():
+        deliveries = list(
+            Delivery.objects.select_for_update()
+            .filter(pk__in=delivery_ids, status=Delivery.Status.PENDING)
+            .order_by("id")
+        )
+        result.skipped = len(delivery_ids) - len(deliveries)
+        events = Event.objects.in_bulk({d.event_id for d in deliveries})
+        done: list[int] = []
+        now = timezone.now()
+        for delivery in deliveries:
+            sub = get_subscriber(delivery.subscriber)
+            event = events[delivery.event_id]
+            try:
+                if sub is None:
+                    raise LookupError(f"No subscriber named {delivery.subscriber!r} is registered.")
+                with transaction.atomic():
+                    sub.handler(event)
+            except Exception as exc:
+                _record_failure(delivery, exc, now)
+                if delivery.status == Delivery.Status.DEAD:
+                    result.dead += 1
+                else:
+                    result.failed += 1
+            else:
+                done.append(delivery.pk)
+        if done:
+            Delivery.objects.filter(pk__in=done).update(
+                status=Delivery.Status.DONE, done_at=now, lease_until=None, updated_at=now
+            )
+            result.done = len(done)
+    return result
+
+
+def _record_failure(delivery: Delivery, exc: Exception, now) -> None:
+    delivery.attempts += 1
+    delivery.lease_until = None
+    delivery.last_error = "".join(traceback.format_exception(exc))[-4000:]
+    if delivery.attempts >= max_attempts():
+        delivery.status = Delivery.Status.DEAD
+        logger.error(
+            "Delivery %s (%s) is dead after %s attempts: %s",
+            delivery.pk,
+            delivery.subscriber,
+            delivery.attempts,
+            exc,
+        )
+    else:
+        delivery.next_attempt_at = now + backoff(delivery.attempts)
+        logger.warning(
+            "Delivery %s (%s) failed (attempt %s), retrying at %s: %s",
+            delivery.pk,
+            delivery.subscriber,
+            delivery.attempts,
+            delivery.next_attempt_at.isoformat(),
+            exc,
+        )
+    delivery.save(
+        update_fields=[
+            "attempts",
+            "lease_until",
+            "last_error",
+            "status",
+            "next_attempt_at",
+            "updated_at",
+        ]
+    )
+
+
+def dispatch(delivery_ids: list[int] | None = None, *, batch: int | None = None) -> DispatchResult:
+    """Claim and apply: the given deliveries plus other due ones, up to a batch."""
+    batch = batch or settings.TANDEM_EVENT_BATCH_SIZE
+    total = DispatchResult()
+    claimed, suspects = claim(delivery_ids, limit=batch)
+    if delivery_ids is not None and len(claimed) < batch:
+        # Piggy-back other due deliveries: under load one task applies many.
+        more, more_suspects = claim(None, limit=batch - len(claimed))
+        claimed += more
+        suspects += more_suspects
+    suspect_set = set(suspects)
+    healthy = [pk for pk in claimed if pk not in suspect_set]
+    for ids in ([healthy] if healthy else []) + [[pk] for pk in suspects]:
+        outcome = apply(ids)
+        total.done += outcome.done
+        total.failed += outcome.failed
+        total.dead += outcome.dead
+        total.skipped += outcome.skipped
+    return total
+
+
+def due_deliveries(*, older_than: timedelta, limit: int) -> list[int]:
+    """Pending deliveries that are due and unleased (or whose lease expired)."""
+    now = timezone.now()
+    return list(
+        Delivery.objects.filter(
+            Q(status=Delivery.Status.PENDING, next_attempt_at__lte=now - older_than)
+            & (Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        )
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def replay(deliveries) -> int:
+    """Make dead (or any) deliveries pending again, due now; returns how many."""
+    now = timezone.now()
+    return deliveries.exclude(status=Delivery.Status.PENDING).update(
+        status=Delivery.Status.PENDING,
+        attempts=0,
+        lost=0,
+        next_attempt_at=now,
+        lease_until=None,
+        done_at=None,
+        updated_at=now,
+        last_error=Case(When(status=Delivery.Status.DEAD, then=F("last_error")), default=Value("")),
+    )

@@ -1,0 +1,30 @@
+"""Celery entry points of the bus: thin, they call integration.dispatch."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from integration import dispatch as bus
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="integration.dispatch", ignore_result=True)
+def dispatch(delivery_ids: list[int] | None = None) -> dict:
+    result = bus.dispatch(delivery_ids)
+    return {"done": result.done, "failed": result.failed, "dead": result.dead}
+
+
+@shared_task(name="integration.sweep", ignore_result=True)
+def sweep() -> int:
+    """Re-queue deliveries nobody is working on: lost messages, retries now due, dead workers."""
+    due = bus.due_deliveries(
+        older_than=settings.TANDEM_EVENT_SWEEP_GRACE, limit=settings.TANDEM_EVENT_SWEEP_LIMIT
+    )
+    size = settings.TANDEM_EVENT_BATCH_SIZE
+    for start in range(0, len(due), size):
+        dispatch.apply_async(args=[due[start : start + size]], retry=False)
+    if due:
+        logger.info("Sweeper queued %d due deliveries.", len(due))
+    return len(due)
