@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F, Q
 from django.utils import timezone
 
 from integration.events import get_subscriber
@@ -62,8 +62,8 @@ class DispatchResult:
 def claim(delivery_ids: list[int] | None, *, limit: int) -> tuple[list[int], list[int]]:
     """Lease due deliveries (the given ones, or any); returns (claimed, suspects).
 
-    Suspects were leased before and their worker died: they are applied one at a time,
-    so a poison delivery cannot take a batch down with it.
+    Suspects were leased before and their worker died: a claim that meets one takes
+    only that one, so a poison delivery cannot take a batch down with it again.
     """
     now = timezone.now()
     ready = Q(status=Delivery.Status.PENDING, next_attempt_at__lte=now) & (
@@ -96,8 +96,13 @@ def claim(delivery_ids: list[int] | None, *, limit: int) -> tuple[list[int], lis
             live.append(pk)
             if lost:
                 suspects.append(pk)
+        if suspects:
+            # A delivery whose worker died is applied alone, so that if it is the
+            # poison it takes nothing else down; the rest stay for other claims.
+            live = suspects = suspects[:1]
         if crashed:
-            Delivery.objects.filter(pk__in=crashed).update(lost=F("lost") + 1)
+            # Counted once: the expired lease is cleared here (or renewed below).
+            Delivery.objects.filter(pk__in=crashed).update(lost=F("lost") + 1, lease_until=None)
         if poisoned:
             Delivery.objects.filter(pk__in=poisoned).update(
                 status=Delivery.Status.DEAD,
@@ -123,8 +128,17 @@ def apply(delivery_ids: list[int]) -> DispatchResult:
         )
         result.skipped = len(delivery_ids) - len(deliveries)
         events = Event.objects.in_bulk({d.event_id for d in deliveries})
+        # One global order for the rows handlers lock (by subject, then event), so two
+        # batches touching the same subjects wait for each other instead of deadlocking.
+        deliveries.sort(
+            key=lambda d: (
+                events[d.event_id].subject_type,
+                events[d.event_id].subject_id,
+                d.subscriber,
+                d.event_id,
+            )
+        )
         done: list[int] = []
-        now = timezone.now()
         for delivery in deliveries:
             sub = get_subscriber(delivery.subscriber)
             event = events[delivery.event_id]
@@ -134,7 +148,7 @@ def apply(delivery_ids: list[int]) -> DispatchResult:
                 with transaction.atomic():
                     sub.handler(event)
             except Exception as exc:
-                _record_failure(delivery, exc, now)
+                _record_failure(delivery, exc, timezone.now())
                 if delivery.status == Delivery.Status.DEAD:
                     result.dead += 1
                 else:
@@ -142,6 +156,7 @@ def apply(delivery_ids: list[int]) -> DispatchResult:
             else:
                 done.append(delivery.pk)
         if done:
+            now = timezone.now()
             Delivery.objects.filter(pk__in=done).update(
                 status=Delivery.Status.DONE, done_at=now, lease_until=None, updated_at=now
             )
@@ -219,7 +234,10 @@ def due_deliveries(*, older_than: timedelta, limit: int) -> list[int]:
 
 
 def replay(deliveries) -> int:
-    """Make dead (or any) deliveries pending again, due now; returns how many."""
+    """Make dead (or done) deliveries pending again, due now; returns how many.
+
+    The last error stays for reference until the next attempt overwrites it.
+    """
     now = timezone.now()
     return deliveries.exclude(status=Delivery.Status.PENDING).update(
         status=Delivery.Status.PENDING,
@@ -229,5 +247,4 @@ def replay(deliveries) -> int:
         lease_until=None,
         done_at=None,
         updated_at=now,
-        last_error=Case(When(status=Delivery.Status.DEAD, then=F("last_error")), default=Value("")),
     )

@@ -270,4 +270,6 @@ def _enqueue(delivery_ids: list[int]) -> None:
     try:
         dispatch.apply_async(args=[delivery_ids], retry=False)
     except Exception:  # the broker being down must never fail the committed request
-        logger.warning("Could not queue %d deliveries; the sweeper will.", len(delivery_ids))
+        logger.warning(
+            "Could not queue %d deliveries; the sweeper will.", len(delivery_ids), exc_info=True
+        )

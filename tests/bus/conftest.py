@@ -109,7 +109,9 @@ def bus_broker():
     url = broker_url()
     redis.Redis.from_url(url).flushdb()
     celery_app.conf.broker_url = url
-    celery_app.pool.force_close_all()
+    # Drop any connection pool made for the old URL; the next send builds a new one.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
     return url
 
 
