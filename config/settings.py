@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "integration.middleware.ActorMiddleware",
     "integration.middleware.PageLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "integration.middleware.TwoFactorRequiredMiddleware",
@@ -86,6 +87,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "integration.api.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -340,4 +342,12 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         "django.server": {"level": "INFO"},
     },
+}
+
+# ------------------------------------------------------------------ idempotent API POSTs
+# How long an Idempotency-Key is remembered (its answer replayed); beat purges older ones.
+TANDEM_IDEMPOTENCY_TTL_HOURS = env.int("TANDEM_IDEMPOTENCY_TTL_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["integration.purge_idempotency_keys"] = {
+    "task": "integration.purge_idempotency_keys",
+    "schedule": timedelta(hours=1),
 }

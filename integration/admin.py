@@ -7,9 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from integration import admin_events  # noqa: F401 - registers the event log's admin
 from integration.errors import InvalidInput
 from integration.forms import ApiTokenCreateForm
-from integration.models import ApiToken
+from integration.models import ApiToken, IdempotencyKey
 from integration.services import api_token_create, api_token_revoke
 
 
@@ -103,3 +104,19 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("integration.change_apitoken")
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(admin.ModelAdmin):
+    """Read-only: delete a key to let its client retry (for example one stuck in progress)."""
+
+    list_display = ["key", "principal", "method", "path", "status", "response_status", "expires_at"]
+    list_filter = ["status", "response_status", "created_at"]
+    search_fields = ["=key", "=principal", "path"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -113,3 +113,17 @@ class TwoFactorRequiredMiddleware:
             )
             return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class ActorMiddleware:
+    """Events published while serving a request record its user (an API token overrides)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from integration.events import acting_as
+
+        # Scoped to the request: the thread must not carry this actor into later work.
+        with acting_as(request.user):
+            return self.get_response(request)

@@ -108,9 +108,12 @@ class Event(models.Model):
         ordering = ["seq"]
         indexes = [
             models.Index(fields=["txid", "seq"], name="event_commit_order"),
-            models.Index(fields=["customer_id", "seq"], name="event_customer"),
-            models.Index(fields=["subject_type", "subject_id", "seq"], name="event_subject"),
-            models.Index(fields=["type", "seq"], name="event_type"),
+            # The feed's filters, each in the feed's (commit) order.
+            models.Index(fields=["customer_id", "txid", "seq"], name="event_customer"),
+            models.Index(
+                fields=["subject_type", "subject_id", "txid", "seq"], name="event_subject"
+            ),
+            models.Index(fields=["type", "txid", "seq"], name="event_type"),
             models.Index(fields=["occurred_at"], name="event_occurred"),
         ]
 

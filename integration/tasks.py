@@ -28,3 +28,14 @@ def sweep() -> int:
     if due:
         logger.info("Sweeper queued %d due deliveries.", len(due))
     return len(due)
+
+
+@shared_task(name="integration.purge_idempotency_keys", ignore_result=True)
+def purge_idempotency_keys() -> int:
+    """Delete expired Idempotency-Key records (hourly, from beat)."""
+    from integration.api.idempotency import purge_expired_keys
+
+    deleted = purge_expired_keys()
+    if deleted:
+        logger.info("Purged %d expired idempotency keys.", deleted)
+    return deleted

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from integration.events import set_current_actor
 from integration.models import ApiToken
 from integration.selectors import api_token_by_secret
 from integration.services import api_token_touch
@@ -29,6 +30,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         self._check_usable(token)
         api_token_touch(token=token)
+        set_current_actor(token)  # events published by this request name the token
         return token.user, token
 
     @staticmethod

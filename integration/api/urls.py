@@ -1,11 +1,16 @@
 """URLs of integration's API, under /api/v1/integration/."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from integration.api import views
+from integration.api import events, views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("api-tokens", views.ApiTokenViewSet, basename="api-token")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("event-types/", events.EventTypeListView.as_view(), name="event-types"),
+    path("events/", events.EventFeedView.as_view(), name="events"),
+    *router.urls,
+]

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import close_old_connections, transaction
+from django.db import connection, transaction
 
 from integration import dispatch as bus
 from integration.events import Subject, publish
@@ -66,7 +66,7 @@ def test_the_same_delivery_dispatched_concurrently_is_applied_once(start_celery)
 
     def apply_here():
         bus.dispatch(ids)
-        close_old_connections()
+        connection.close()
 
     threads = [threading.Thread(target=apply_here) for _ in range(2)]
     for thread in threads:
