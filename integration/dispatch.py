@@ -204,7 +204,9 @@ def dispatch(delivery_ids: list[int] | None = None, *, batch: int | None = None)
     batch = batch or settings.TANDEM_EVENT_BATCH_SIZE
     total = DispatchResult()
     claimed, suspects = claim(delivery_ids, limit=batch)
-    if delivery_ids is not None and len(claimed) < batch:
+    # At most one suspect per call: if it is poison, it kills this process, and every
+    # other delivery leased here would be counted as lost along with it.
+    if delivery_ids is not None and len(claimed) < batch and not suspects:
         # Piggy-back other due deliveries: under load one task applies many.
         more, more_suspects = claim(None, limit=batch - len(claimed))
         claimed += more

@@ -27,7 +27,7 @@ _DB_INDEX = 1 + (int(_WORKER_ID[2:]) if _WORKER_ID[2:].isdigit() else 14)
 
 # Fast timings for the tests: short leases and backoff, a quick sweeper.
 BUS_ENV = {
-    "TANDEM_EVENT_LEASE_SECONDS": "3",
+    "TANDEM_EVENT_LEASE_SECONDS": "5",
     "TANDEM_EVENT_RETRY_BASE_SECONDS": "0.2",
     "TANDEM_EVENT_RETRY_MAX_SECONDS": "1",
     "TANDEM_EVENT_MAX_ATTEMPTS": "3",
