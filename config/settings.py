@@ -298,7 +298,15 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = env.int("TANDEM_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("TANDEM_TASK_SOFT_TIME_LIMIT", default=240)
 # A task not acknowledged within this time is redelivered by Redis; no countdown may exceed it.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(timedelta(hours=1).total_seconds())}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(timedelta(hours=1).total_seconds()),
+    # Publishing gives up on a dead broker at once (the outbox keeps the work) instead
+    # of retrying for minutes inside a web request.
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_TIMEOUT = 3

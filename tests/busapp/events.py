@@ -22,3 +22,8 @@ register_event_type(
     schema={"type": "object"},
     description="Handled by a subscriber that kills its worker process (bus tests only).",
 )
+register_event_type(
+    "bustest.slow.happened",
+    schema={"type": "object"},
+    description="Handled slowly, so a worker is caught holding it (bus tests only).",
+)

@@ -1,6 +1,7 @@
 """Subscribers of the bus test fixtures."""
 
 import os
+import time
 
 from integration.events import subscriber
 from integration.models import Event
@@ -35,3 +36,9 @@ def on_bustest_flaky_happened(event: Event) -> None:
 @subscriber("bustest.poison.*", name="busapp.poison")
 def on_bustest_poison_happened(event: Event) -> None:
     os._exit(13)  # kills the worker process, as a segfaulting library would
+
+
+@subscriber("bustest.slow.*", name="busapp.slow")
+def on_bustest_slow_happened(event: Event) -> None:
+    time.sleep(0.5)
+    _record(event, "busapp.slow")
