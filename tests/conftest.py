@@ -18,6 +18,10 @@ def pytest_configure(config):
     cache_settings["KEY_PREFIX"] = f"{cache_settings.get('KEY_PREFIX', 'tandem')}-test-{_WORKER}"
     # Test users need no slow password hashing; what is tested is the login flow, not PBKDF2.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tasks queued by any test go to this worker's own Redis database (see tests/bus).
+    from tests.bus.conftest import broker_url, use_broker
+
+    use_broker(broker_url())
 
 
 @pytest.fixture(autouse=True)

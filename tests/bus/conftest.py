@@ -103,15 +103,20 @@ class CeleryProcess:
         self.start()
 
 
-@pytest.fixture(scope="session")
-def bus_broker():
-    """Point this process's Celery app at this xdist worker's own Redis database, emptied."""
-    url = broker_url()
-    redis.Redis.from_url(url).flushdb()
+def use_broker(url: str) -> None:
+    """Point this process's Celery app at another broker URL."""
     celery_app.conf.broker_url = url
     # Drop any connection pool made for the old URL; the next send builds a new one.
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture(scope="session")
+def bus_broker():
+    """This xdist worker's own Redis database (set in pytest_configure), emptied."""
+    url = broker_url()
+    redis.Redis.from_url(url).flushdb()
+    use_broker(url)
     return url
 
 

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from config.celery import app as celery_app
 from integration.events import Subject, publish
 from integration.models import Delivery
-from tests.bus.conftest import wait_until
+from tests.bus.conftest import use_broker, wait_until
 from tests.busapp.models import Application
 
 pytestmark = [
@@ -101,16 +101,10 @@ def own_redis(tmp_path):
     server = OwnRedis(tmp_path)
     server.start()
     previous = celery_app.conf.broker_url
-    _use_broker(server.url)
+    use_broker(server.url)
     yield server
     server.kill()
-    _use_broker(previous)
-
-
-def _use_broker(url: str) -> None:
-    celery_app.conf.broker_url = url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    use_broker(previous)
 
 
 def test_worker_killed_mid_stream_and_restarted_applies_every_event_exactly_once(start_celery):
