@@ -359,3 +359,29 @@ CELERY_BEAT_SCHEDULE["integration.purge_idempotency_keys"] = {
     "task": "integration.purge_idempotency_keys",
     "schedule": timedelta(hours=1),
 }
+
+# ------------------------------------------------------------------ outbound webhooks
+# Seconds one POST to a subscriber may take in all (connect, send, answer) before it fails.
+TANDEM_WEBHOOK_TIMEOUT_SECONDS = env.float("TANDEM_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Retries: about base·2^(n-1) seconds after the n-th failed attempt (with jitter), capped.
+TANDEM_WEBHOOK_RETRY_BASE_SECONDS = env.float("TANDEM_WEBHOOK_RETRY_BASE_SECONDS", default=5.0)
+TANDEM_WEBHOOK_RETRY_MAX_SECONDS = env.float("TANDEM_WEBHOOK_RETRY_MAX_SECONDS", default=3600.0)
+# Attempts of one delivery before it is given up (failed; retryable from admin).
+TANDEM_WEBHOOK_MAX_ATTEMPTS = env.int("TANDEM_WEBHOOK_MAX_ATTEMPTS", default=16)
+# A subscription is disabled after this many failed attempts in a row (any deliveries)...
+TANDEM_WEBHOOK_DISABLE_AFTER = env.int("TANDEM_WEBHOOK_DISABLE_AFTER", default=20)
+# ...once it has been failing for at least this long: a short outage during a burst of
+# events is retried, not punished.
+TANDEM_WEBHOOK_DISABLE_AFTER_SECONDS = env.float(
+    "TANDEM_WEBHOOK_DISABLE_AFTER_SECONDS", default=3600.0
+)
+# Allow URLs on loopback, private, link-local and other non-public addresses (tests, labs).
+TANDEM_WEBHOOKS_ALLOW_PRIVATE = env.bool("TANDEM_WEBHOOKS_ALLOW_PRIVATE", default=False)
+# How often beat queues webhook deliveries that are due (retries, lost messages).
+TANDEM_WEBHOOK_SWEEP_SECONDS = env.float("TANDEM_WEBHOOK_SWEEP_SECONDS", default=2.0)
+TANDEM_WEBHOOK_SWEEP_GRACE = timedelta(seconds=2)  # leave fresh ones to their on-commit task
+TANDEM_WEBHOOK_BATCH_SIZE = 10  # deliveries one task sends, concurrently
+CELERY_BEAT_SCHEDULE["integration.sweep_webhooks"] = {
+    "task": "integration.sweep_webhooks",
+    "schedule": TANDEM_WEBHOOK_SWEEP_SECONDS,
+}

@@ -7,7 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from integration import admin_events  # noqa: F401 - registers the event log's admin
+from integration import (
+    admin_events,  # noqa: F401 - registers the event log's admin
+    admin_webhooks,  # noqa: F401 - registers the webhooks' admin
+)
 from integration.errors import InvalidInput
 from integration.forms import ApiTokenCreateForm
 from integration.models import ApiToken, IdempotencyKey

@@ -196,3 +196,115 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.principal} {self.method} {self.path} [{self.key}]"
+
+
+# ---------------------------------------------------------------- webhooks
+
+
+class WebhookSubscription(TimeStampedModel):
+    """An integrator's URL that receives the events matching its patterns, signed.
+
+    The secret is stored as is: every delivery is signed with it (HMAC), so it cannot be
+    hashed. The API and admin show it once, when it is created or regenerated.
+    """
+
+    url = models.URLField(max_length=2000, help_text="http(s) URL that receives the POSTs.")
+    description = models.CharField(max_length=200, blank=True)
+    event_types = models.JSONField(
+        default=list, help_text="Event types or patterns, e.g. `crm.account.*` or `*`."
+    )
+    secret = models.CharField(max_length=200, editable=False)
+    active = models.BooleanField(default=True)
+    consecutive_failures = models.PositiveIntegerField(
+        default=0, help_text="Failed attempts since the last success."
+    )
+    failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_failure_at = models.DateTimeField(null=True, blank=True, editable=False)
+    disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    disabled_reason = models.TextField(blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # The bus subscriber reads the active subscriptions for every event.
+            models.Index(fields=["id"], name="webhook_active", condition=models.Q(active=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.description or self.url
+
+    @property
+    def status(self) -> str:
+        if not self.active:
+            return "disabled"
+        return "failing" if self.consecutive_failures else "active"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription: sent until acknowledged, retried with backoff."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "event"], name="webhook_delivery_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="webhook_delivery_ready",
+                condition=models.Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} → {self.subscription_id} [{self.status}]"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP POST of a delivery and what came of it."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="log")
+    number = models.PositiveIntegerField()
+    url = models.URLField(max_length=2000)
+    started_at = models.DateTimeField()
+    ok = models.BooleanField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField()
+    response_snippet = models.CharField(max_length=500, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        outcome = self.status_code or self.error[:40] or "no answer"
+        return f"attempt {self.number} of {self.delivery_id}: {outcome}"

@@ -39,3 +39,29 @@ def purge_idempotency_keys() -> int:
     if deleted:
         logger.info("Purged %d expired idempotency keys.", deleted)
     return deleted
+
+
+@shared_task(name="integration.send_webhooks", ignore_result=True)
+def send_webhooks(delivery_ids: list[int] | None = None) -> dict:
+    """Send webhook deliveries (these, then other due ones) and record each attempt."""
+    from integration import webhooks
+
+    result = webhooks.send(delivery_ids)
+    return {
+        "delivered": result.delivered,
+        "failed": result.failed,
+        "gave_up": result.gave_up,
+        "disabled": result.disabled,
+    }
+
+
+@shared_task(name="integration.sweep_webhooks", ignore_result=True)
+def sweep_webhooks() -> int:
+    """Queue webhook deliveries that are due: retries, lost messages, dead workers' leases."""
+    from integration import webhooks
+
+    due = webhooks.due_deliveries()
+    webhooks.enqueue(due)
+    if due:
+        logger.info("Webhook sweeper queued %d due deliveries.", len(due))
+    return len(due)

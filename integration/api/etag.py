@@ -112,13 +112,17 @@ class ETagMixin:
                 raise PreconditionFailed
             self._etag_locked_object = instance
             try:
-                response = super().update(request, *args, **kwargs)
+                response = self.apply_update(request, *args, **kwargs)
             finally:
                 self._etag_locked_object = None
             # The service that saved may have used its own copy of the object.
             instance.refresh_from_db(fields=[etag_field(type(instance))])
             response["ETag"] = etag_for(instance)
         return response
+
+    def apply_update(self, request, *args, **kwargs):
+        """The update proper, run after If-Match passed: override to call a service."""
+        return super().update(request, *args, **kwargs)
 
     @extend_schema(parameters=[IF_MATCH])
     def partial_update(self, request, *args, **kwargs):

@@ -4,10 +4,12 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from integration.api import events, views
+from integration.api import webhooks as webhook_views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("api-tokens", views.ApiTokenViewSet, basename="api-token")
+router.register("webhooks", webhook_views.WebhookSubscriptionViewSet, basename="webhook")
 
 urlpatterns = [
     path("event-types/", events.EventTypeListView.as_view(), name="event-types"),

@@ -114,7 +114,7 @@ def test_a_failing_handler_retries_with_backoff_then_is_dead_and_replay_applies_
         timeout=60,
         what="the delivery to die",
     )
-    delivery = Delivery.objects.get(event=event)
+    delivery = Delivery.objects.get(event=event, subscriber="busapp.flaky")
     assert delivery.attempts == 3
     assert "The flaky switch is on." in delivery.last_error
     assert not Application.objects.exists()
@@ -135,11 +135,14 @@ def test_a_delivery_that_kills_its_worker_is_dead_after_three_deaths(start_celer
     healthy = publish_items(30)
 
     wait_until(
-        lambda: Delivery.objects.get(event=poison).status == Delivery.Status.DEAD,
+        lambda: (
+            Delivery.objects.get(event=poison, subscriber="busapp.poison").status
+            == Delivery.Status.DEAD
+        ),
         timeout=90,
         what="the poison delivery to die",
     )
-    dead = Delivery.objects.get(event=poison)
+    dead = Delivery.objects.get(event=poison, subscriber="busapp.poison")
     assert dead.lost == 3
     assert "died" in dead.last_error
     wait_until(

@@ -45,6 +45,15 @@ def read_all(client: APIClient, **params) -> tuple[list[dict], str]:
         cursor = body["next"]
 
 
+def wait_for_feed(client: APIClient, count: int) -> None:
+    """The feed holds events back while any older transaction on the server is open
+    (other tests' included): wait until the ones this test committed are out."""
+    deadline = time.monotonic() + 30
+    while len(read_all(client)[0]) < count:
+        assert time.monotonic() < deadline, f"the feed never showed {count} events"
+        time.sleep(0.05)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_feed_items_have_the_documented_shape_and_filters(make_user):
     user = make_user(username="ada", roles=["Admin"])
@@ -52,6 +61,7 @@ def test_feed_items_have_the_documented_shape_and_filters(make_user):
     first = publish_item("a", 1, customer_id=42, actor=user)
     publish_item("b", 2, customer_id=7)
     publish_item("a", 3, customer_id=42)
+    wait_for_feed(client, 3)
 
     items, _ = read_all(client)
 
@@ -77,12 +87,14 @@ def test_feed_pages_follow_the_cursor_and_an_empty_page_keeps_it(make_user):
     client = client_for(make_user(roles=["Admin"]))
     for i in range(5):
         publish_item("k", i)
+    wait_for_feed(client, 5)
 
     page1 = client.get(FEED, {"page_size": 2}).json()
     page2 = client.get(FEED, {"page_size": 2, "cursor": page1["next"]}).json()
     page3 = client.get(FEED, {"page_size": 2, "cursor": page2["next"]}).json()
     empty = client.get(FEED, {"page_size": 2, "cursor": page3["next"]}).json()
     publish_item("k", 5)
+    wait_for_feed(client, 6)
     later = client.get(FEED, {"page_size": 2, "cursor": empty["next"]}).json()
 
     values = [i["data"]["value"] for p in (page1, page2, page3) for i in p["results"]]
