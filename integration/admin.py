@@ -4,13 +4,13 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from integration import (
     admin_events,  # noqa: F401 - registers the event log's admin
     admin_webhooks,  # noqa: F401 - registers the webhooks' admin
 )
+from integration.admin_pages import render_admin_page
 from integration.errors import InvalidInput
 from integration.forms import ApiTokenCreateForm
 from integration.models import ApiToken, IdempotencyKey
@@ -79,22 +79,22 @@ class ApiTokenAdmin(admin.ModelAdmin):
                 form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
             else:
                 self.log_addition(request, token, "Created API token")
-                context = {
-                    **self.admin_site.each_context(request),
-                    "opts": self.model._meta,
-                    "title": "API token created",
-                    "token": token,
-                    "raw": raw,
-                }
-                return TemplateResponse(request, "admin/integration/apitoken/created.html", context)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Create API token",
-            "form": form,
-            "has_view_permission": self.has_view_permission(request),
-        }
-        return TemplateResponse(request, "admin/integration/apitoken/add.html", context)
+                return render_admin_page(
+                    self,
+                    request,
+                    "admin/integration/apitoken/created.html",
+                    title="API token created",
+                    token=token,
+                    raw=raw,
+                )
+        return render_admin_page(
+            self,
+            request,
+            "admin/integration/create_form.html",
+            title="Create API token",
+            form=form,
+            submit_label="Create token",
+        )
 
     @admin.action(description="Revoke selected tokens", permissions=["revoke"])
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:

@@ -5,9 +5,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
+from integration.admin_pages import render_admin_page
 from integration.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from integration.webhooks import (
     clean_event_types,
@@ -154,25 +154,23 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
             else:
                 self.log_addition(request, subscription, "Created webhook subscription")
                 return self._secrets_response(request, [(subscription, secret)], created=True)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Add webhook subscription",
-            "form": form,
-            "has_view_permission": self.has_view_permission(request),
-        }
-        return TemplateResponse(request, "admin/integration/webhooksubscription/add.html", context)
+        return render_admin_page(
+            self,
+            request,
+            "admin/integration/create_form.html",
+            title="Add webhook subscription",
+            form=form,
+            submit_label="Create subscription",
+        )
 
     def _secrets_response(self, request: HttpRequest, pairs, *, created: bool) -> HttpResponse:
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Webhook subscription created" if created else "Webhook secrets regenerated",
-            "pairs": pairs,
-            "created": created,
-        }
-        return TemplateResponse(
-            request, "admin/integration/webhooksubscription/secret.html", context
+        return render_admin_page(
+            self,
+            request,
+            "admin/integration/webhooksubscription/secret.html",
+            title="Webhook subscription created" if created else "Webhook secrets regenerated",
+            pairs=pairs,
+            created=created,
         )
 
     @admin.action(description="Enable selected subscriptions", permissions=["change"])
