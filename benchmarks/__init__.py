@@ -1,0 +1,1 @@
+"""Reproducible performance runs of Tandem's event bus and feed (see README.md)."""
