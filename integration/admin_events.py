@@ -9,7 +9,7 @@ from django.utils.html import format_html
 
 from integration import dispatch as bus
 from integration.models import Delivery, Event
-from integration.tasks import dispatch
+from integration.tasks import queue_dispatch
 
 
 class DeliveryInline(admin.TabularInline):
@@ -130,8 +130,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     def replay(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         count = bus.replay(Delivery.objects.filter(pk__in=ids))
-        for start in range(0, len(ids), 100):
-            dispatch.apply_async(args=[ids[start : start + 100]], retry=False)
+        queue_dispatch(ids)
         self.message_user(request, f"Replaying {count} deliveries.", messages.SUCCESS)
 
     def has_replay_permission(self, request: HttpRequest) -> bool:

@@ -17,16 +17,16 @@
 from __future__ import annotations
 
 import logging
-import random
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from integration import leasing
 from integration.events import get_subscriber
 from integration.models import Delivery
 
@@ -46,11 +46,11 @@ def lease() -> timedelta:
 
 
 def backoff(attempts: int) -> timedelta:
-    """Exponential backoff with full jitter: about base·2^(n-1), capped."""
-    base = settings.TANDEM_EVENT_RETRY_BASE_SECONDS
-    cap = settings.TANDEM_EVENT_RETRY_MAX_SECONDS
-    ceiling = min(cap, base * (2 ** max(attempts - 1, 0)))
-    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter
+    return leasing.backoff(
+        attempts,
+        base=settings.TANDEM_EVENT_RETRY_BASE_SECONDS,
+        cap=settings.TANDEM_EVENT_RETRY_MAX_SECONDS,
+    )
 
 
 @dataclass
@@ -87,17 +87,11 @@ def claim(
 
 def _lease(delivery_ids: list[int] | None, *, limit: int, now) -> tuple[list[int], list[int]]:
     """The claim proper, inside the caller's transaction."""
-    ready = Q(status=Delivery.Status.PENDING, next_attempt_at__lte=now) & (
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    due = Delivery.objects.filter(
+        Q(status=Delivery.Status.PENDING, next_attempt_at__lte=now) & leasing.unleased(now)
     )
-    candidates = Delivery.objects.filter(ready)
-    if delivery_ids is not None:
-        candidates = candidates.filter(pk__in=delivery_ids)
-    skip_locked = connection.features.has_select_for_update_skip_locked
-    rows = list(
-        candidates.order_by("next_attempt_at", "id")
-        .select_for_update(skip_locked=skip_locked)
-        .values_list("pk", "lease_until", "lost")[:limit]
+    rows = leasing.lock_due(
+        due, ids=delivery_ids, limit=limit, fields=("pk", "lease_until", "lost")
     )
     if not rows:
         return [], []
@@ -265,7 +259,7 @@ def due_deliveries(*, older_than: timedelta, limit: int) -> list[int]:
     return list(
         Delivery.objects.filter(
             Q(status=Delivery.Status.PENDING, next_attempt_at__lte=now - older_than)
-            & (Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            & leasing.unleased(now)
         )
         .order_by("next_attempt_at", "id")
         .values_list("pk", flat=True)[:limit]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextvars
 import logging
 import re
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -264,26 +263,8 @@ def publish(
     return event
 
 
-# After the broker fails, skip it for a moment: a request must not wait on a dead Redis,
-# and the sweeper queues whatever was skipped once the broker is back.
-BROKER_BACKOFF_SECONDS = 5.0
-_broker_down_until = 0.0
-
-
 def _enqueue(delivery_ids: list[int]) -> None:
-    """Queue dispatch after commit. If the broker is down, the sweeper picks them up."""
-    global _broker_down_until
-    from integration.tasks import dispatch
+    """Queue dispatch after commit; if the broker is down, the sweeper picks them up."""
+    from integration.tasks import queue_dispatch
 
-    if time.monotonic() < _broker_down_until:
-        return
-    try:
-        dispatch.apply_async(args=[delivery_ids], retry=False)
-    except Exception:  # the broker being down must never fail the committed request
-        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
-        logger.warning(
-            "Could not queue %d deliveries; the sweeper will. Not trying the broker for %ss.",
-            len(delivery_ids),
-            BROKER_BACKOFF_SECONDS,
-            exc_info=True,
-        )
+    queue_dispatch(delivery_ids)

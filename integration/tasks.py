@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from integration import dispatch as bus
+from integration import leasing
 
 logger = logging.getLogger(__name__)
 
@@ -16,15 +17,18 @@ def dispatch(delivery_ids: list[int] | None = None) -> dict:
     return {"done": result.done, "failed": result.failed, "dead": result.dead}
 
 
+def queue_dispatch(delivery_ids: list[int]) -> None:
+    """Queue dispatch of these deliveries in batches; never fails on a dead broker."""
+    leasing.queue_by_id(dispatch, delivery_ids, batch=settings.TANDEM_EVENT_BATCH_SIZE)
+
+
 @shared_task(name="integration.sweep", ignore_result=True)
 def sweep() -> int:
     """Re-queue deliveries nobody is working on: lost messages, retries now due, dead workers."""
     due = bus.due_deliveries(
         older_than=settings.TANDEM_EVENT_SWEEP_GRACE, limit=settings.TANDEM_EVENT_SWEEP_LIMIT
     )
-    size = settings.TANDEM_EVENT_BATCH_SIZE
-    for start in range(0, len(due), size):
-        dispatch.apply_async(args=[due[start : start + size]], retry=False)
+    queue_dispatch(due)
     if due:
         logger.info("Sweeper queued %d due deliveries.", len(due))
     return len(due)

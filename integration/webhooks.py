@@ -28,7 +28,6 @@ import http.client
 import ipaddress
 import json
 import logging
-import random
 import re
 import secrets
 import socket
@@ -47,10 +46,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import URLValidator
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from integration import leasing
 from integration.events import EventError, get_event_type
 from integration.models import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from integration.payloads import event_payload
@@ -85,11 +85,11 @@ def lease() -> timedelta:
 
 
 def backoff(attempts: int) -> timedelta:
-    """Exponential backoff with jitter: about base·2^(n-1) after the n-th failure, capped."""
-    base = settings.TANDEM_WEBHOOK_RETRY_BASE_SECONDS
-    cap = settings.TANDEM_WEBHOOK_RETRY_MAX_SECONDS
-    ceiling = min(cap, base * (2 ** max(attempts - 1, 0)))
-    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter
+    return leasing.backoff(
+        attempts,
+        base=settings.TANDEM_WEBHOOK_RETRY_BASE_SECONDS,
+        cap=settings.TANDEM_WEBHOOK_RETRY_MAX_SECONDS,
+    )
 
 
 # ---------------------------------------------------------------- URL safety
@@ -397,32 +397,11 @@ def fan_out(event: Event) -> list[int]:
     return ids
 
 
-# After the broker fails, skip it for a moment (as integration.events does): an enable in
-# a request or a bus worker must not wait on a dead Redis; the sweeper queues them later.
-BROKER_BACKOFF_SECONDS = 5.0
-_broker_down_until = 0.0
-
-
 def enqueue(delivery_ids: list[int]) -> None:
     """Queue sending; if the broker is down, the sweeper queues them later."""
-    global _broker_down_until
     from integration.tasks import send_webhooks
 
-    if not delivery_ids or time.monotonic() < _broker_down_until:
-        return
-    size = settings.TANDEM_WEBHOOK_BATCH_SIZE
-    try:
-        for start in range(0, len(delivery_ids), size):
-            send_webhooks.apply_async(args=[delivery_ids[start : start + size]], retry=False)
-    except Exception:  # the broker being down must never fail what already committed
-        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
-        logger.warning(
-            "Could not queue %d webhook deliveries; the sweeper will. "
-            "Not trying the broker for %ss.",
-            len(delivery_ids),
-            BROKER_BACKOFF_SECONDS,
-            exc_info=True,
-        )
+    leasing.queue_by_id(send_webhooks, delivery_ids, batch=settings.TANDEM_WEBHOOK_BATCH_SIZE)
 
 
 # ---------------------------------------------------------------- signing and sending
@@ -587,10 +566,6 @@ def _active_subscriptions() -> QuerySet:
     return WebhookSubscription.objects.filter(active=True).values("pk")
 
 
-def _unleased(now: datetime) -> Q:
-    return Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-
-
 def claim(delivery_ids: list[int] | None, *, limit: int) -> list[int]:
     """Lease due pending deliveries of active subscriptions (the given ones, or any)."""
     now = timezone.now()
@@ -598,16 +573,10 @@ def claim(delivery_ids: list[int] | None, *, limit: int) -> list[int]:
         status=WebhookDelivery.Status.PENDING,
         next_attempt_at__lte=now,
         subscription_id__in=_active_subscriptions(),
-    ) & _unleased(now)
+    ) & leasing.unleased(now)
     with transaction.atomic():
-        candidates = WebhookDelivery.objects.filter(ready)
-        if delivery_ids is not None:
-            candidates = candidates.filter(pk__in=delivery_ids)
-        skip_locked = connection.features.has_select_for_update_skip_locked
-        ids = list(
-            candidates.order_by("next_attempt_at", "id")
-            .select_for_update(skip_locked=skip_locked)
-            .values_list("pk", flat=True)[:limit]
+        ids = leasing.lock_due(
+            WebhookDelivery.objects.filter(ready), ids=delivery_ids, limit=limit, fields=("pk",)
         )
         if ids:
             WebhookDelivery.objects.filter(pk__in=ids).update(lease_until=now + lease())
@@ -770,7 +739,7 @@ def due_deliveries(*, limit: int = SWEEP_LIMIT) -> list[int]:
                 subscription_id__in=_active_subscriptions(),
             )
             & (Q(attempts__gt=0) | Q(created_at__lte=now - grace))
-            & _unleased(now)
+            & leasing.unleased(now)
         )
         .order_by("next_attempt_at", "id")
         .values_list("pk", flat=True)[:limit]

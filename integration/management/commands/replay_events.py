@@ -8,7 +8,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from integration import dispatch as bus
 from integration.models import Delivery
-from integration.tasks import dispatch
+from integration.tasks import queue_dispatch
 
 
 class Command(BaseCommand):
@@ -37,9 +37,7 @@ class Command(BaseCommand):
             deliveries = deliveries.filter(event__type=options["event_type"])
         ids = list(deliveries.values_list("pk", flat=True))
         count = bus.replay(Delivery.objects.filter(pk__in=ids))
-        size = 100
-        for start in range(0, len(ids), size):
-            dispatch.apply_async(args=[ids[start : start + size]], retry=False)
+        queue_dispatch(ids)
         self.stdout.write(f"Replaying {count} deliveries.")
 
     @staticmethod
