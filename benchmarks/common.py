@@ -349,3 +349,23 @@ def machine() -> str:
     import platform
 
     return f"{os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}"
+
+
+def add_only_upsert_flag(parser) -> None:
+    parser.add_argument(
+        "--only-upsert",
+        action="store_true",
+        help="events get the benchmark's upsert subscriber only (not the project's '*' ones)",
+    )
+
+
+def start_bus_benchmark(*, only_upsert: bool) -> dict[str, str]:
+    """Database ready, Django set up (optionally with the upsert subscriber alone), the bus
+    tables and queue empty, and the machine printed. Returns the environment overrides
+    that worker and publisher processes need too."""
+    only = {"BENCH_ONLY_SUBSCRIBERS": "benchapp.upsert"} if only_upsert else {}
+    ensure_database()
+    setup_django(**only)
+    reset_bus()
+    print(f"machine: {machine()}")
+    return only

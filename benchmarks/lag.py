@@ -25,13 +25,12 @@ import time
 
 from benchmarks.common import (
     Neighbours,
+    add_only_upsert_flag,
     celery_worker,
-    ensure_database,
-    machine,
     percentile,
     redis_queue_length,
-    reset_bus,
     setup_django,
+    start_bus_benchmark,
     wait_for_quiet,
     wait_until,
 )
@@ -94,22 +93,14 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="publisher processes")
     parser.add_argument("--threads", type=int, default=2, help="threads per publisher process")
     parser.add_argument("--concurrency", type=int, default=2)
-    parser.add_argument(
-        "--only-upsert",
-        action="store_true",
-        help="events get the benchmark's upsert subscriber only (not the project's '*' ones)",
-    )
+    add_only_upsert_flag(parser)
     args = parser.parse_args()
 
-    ensure_database()
-    only = {"BENCH_ONLY_SUBSCRIBERS": "benchapp.upsert"} if args.only_upsert else {}
-    setup_django(**only)
+    only = start_bus_benchmark(only_upsert=args.only_upsert)
     from benchmarks.benchapp.models import Item, Visible
     from integration.models import Delivery
 
-    reset_bus()
     total = int(args.rate * args.seconds)
-    print(f"machine: {machine()}")
     print(
         f"scale: {args.rate:.0f} events/s for {args.seconds:.0f} s = {total} events, one per "
         f"transaction, {args.processes} publisher processes x {args.threads} threads, "

@@ -28,12 +28,10 @@ from benchmarks.common import (
     LOG_DIR,
     Neighbours,
     Service,
+    add_only_upsert_flag,
     celery_worker,
-    ensure_database,
-    machine,
     redis_queue_length,
-    reset_bus,
-    setup_django,
+    start_bus_benchmark,
     wait_for_quiet,
     wait_until,
 )
@@ -63,11 +61,7 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=1_000, help="distinct subjects upserted")
     parser.add_argument("--publishers", type=int, default=4, help="publishing threads")
     parser.add_argument("--concurrency", type=int, default=2)
-    parser.add_argument(
-        "--only-upsert",
-        action="store_true",
-        help="events get the benchmark's upsert subscriber only (not the project's '*' ones)",
-    )
+    add_only_upsert_flag(parser)
     parser.add_argument("--timeout", type=float, default=480, help="seconds to wait for the worker")
     parser.add_argument(
         "--analyze",
@@ -84,9 +78,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    ensure_database()
-    only = {"BENCH_ONLY_SUBSCRIBERS": "benchapp.upsert"} if args.only_upsert else {}
-    setup_django(**only)
+    only = start_bus_benchmark(only_upsert=args.only_upsert)
     from django.db import connection, transaction
     from django.db.models import Count, Max, Min
 
@@ -94,8 +86,6 @@ def main() -> None:
     from integration.events import Subject, publish
     from integration.models import Delivery
 
-    reset_bus()
-    print(f"machine: {machine()}")
     print(
         f"scale: {args.events} events, {args.per_tx} per publishing transaction, "
         f"{args.keys} subjects, worker --concurrency={args.concurrency}"
