@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -310,6 +311,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# Celery's Django fixup closes the database connection around every task unless this is
+# set; config/celery.py instead applies CONN_MAX_AGE/CONN_HEALTH_CHECKS per task, as Django
+# does per request (a new PostgreSQL connection per task costs more than a batch of events).
+CELERY_DB_REUSE_MAX = 1_000_000
 
 # ------------------------------------------------------------------ event bus
 TANDEM_EVENT_MAX_ATTEMPTS = env.int("TANDEM_EVENT_MAX_ATTEMPTS", default=8)
@@ -321,6 +326,11 @@ TANDEM_EVENT_BATCH_SIZE = env.int("TANDEM_EVENT_BATCH_SIZE", default=100)
 TANDEM_EVENT_SWEEP_SECONDS = env.float("TANDEM_EVENT_SWEEP_SECONDS", default=2.0)
 TANDEM_EVENT_SWEEP_GRACE = timedelta(seconds=2)  # leave fresh ones to their on-commit task
 TANDEM_EVENT_SWEEP_LIMIT = 10_000
+# Dispatch tasks waiting in their queue at most: each claims its deliveries plus any other
+# due ones, and one that claims a full batch queues the next, so more would only pile up.
+TANDEM_EVENT_MAX_WAITING = 4
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("tandem.dispatch"))  # workers consume both
+CELERY_TASK_ROUTES = {"integration.dispatch": {"queue": "tandem.dispatch"}}
 CELERY_BEAT_SCHEDULE: dict = {
     "integration.sweep": {"task": "integration.sweep", "schedule": TANDEM_EVENT_SWEEP_SECONDS},
 }

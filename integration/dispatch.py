@@ -55,6 +55,7 @@ def backoff(attempts: int) -> timedelta:
 
 @dataclass
 class DispatchResult:
+    claimed: int = 0
     done: int = 0
     failed: int = 0
     dead: int = 0
@@ -242,6 +243,7 @@ def dispatch(delivery_ids: list[int] | None = None, *, batch: int | None = None)
     batch = batch or settings.TANDEM_EVENT_BATCH_SIZE
     total = DispatchResult()
     claimed, suspects = claim(delivery_ids, limit=batch, fill=True)
+    total.claimed = len(claimed)
     suspect_set = set(suspects)
     healthy = [pk for pk in claimed if pk not in suspect_set]
     for ids in ([healthy] if healthy else []) + [[pk] for pk in suspects]:

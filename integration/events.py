@@ -107,6 +107,8 @@ class Subscriber:
     name: str
     patterns: tuple[str, ...]
     handler: Handler
+    # Asked at publish time: False means "no work for me now", so no delivery is created.
+    accepts: Callable[[str], bool] | None = None
 
     def matches(self, event_type: str) -> bool:
         return any(fnmatchcase(event_type, pattern) for pattern in self.patterns)
@@ -115,12 +117,17 @@ class Subscriber:
 _subscribers: dict[str, Subscriber] = {}
 
 
-def subscriber(*patterns: str, name: str) -> Callable[[Handler], Handler]:
+def subscriber(
+    *patterns: str, name: str, accepts: Callable[[str], bool] | None = None
+) -> Callable[[Handler], Handler]:
     """Register a handler for event types matching any pattern (`crm.account.*`).
 
     `name` is stored on every delivery: keep it stable. The handler runs inside the
     transaction that marks its delivery done, so its writes and that mark commit together.
     It must be idempotent per event and guard projections with the subject's version.
+    `accepts(event_type)`, if given, is asked when an event is published: a subscriber
+    with nothing to do for it (e.g. webhooks with no matching subscription) gets no
+    delivery. It must be cheap and must not say False when there is work.
     """
     if not patterns:
         raise EventError(f"Subscriber {name!r} needs at least one event type pattern.")
@@ -129,7 +136,7 @@ def subscriber(*patterns: str, name: str) -> Callable[[Handler], Handler]:
         existing = _subscribers.get(name)
         if existing is not None and existing.handler.__qualname__ != handler.__qualname__:
             raise EventError(f"Two subscribers are named {name!r}.")
-        _subscribers[name] = Subscriber(name, tuple(patterns), handler)
+        _subscribers[name] = Subscriber(name, tuple(patterns), handler, accepts)
         _matching_subscribers.cache_clear()
         return handler
 
@@ -252,7 +259,7 @@ def publish(
     event.save(using=using)
     # Leave txid deferred: read from the database if anyone asks, not the expression.
     event.__dict__.pop("txid", None)
-    names = _matching_subscribers(type)
+    names = [name for name in _matching_subscribers(type) if _accepts(name, type)]
     if names:
         now = timezone.now()
         deliveries = Delivery.objects.using(using).bulk_create(
@@ -261,6 +268,11 @@ def publish(
         ids = [d.pk for d in deliveries]
         transaction.on_commit(lambda: _enqueue(ids), using=using)
     return event
+
+
+def _accepts(name: str, event_type: str) -> bool:
+    accepts = _subscribers[name].accepts
+    return accepts is None or accepts(event_type)
 
 
 def _enqueue(delivery_ids: list[int]) -> None:

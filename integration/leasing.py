@@ -7,11 +7,13 @@ Celery tasks by id without ever letting a dead broker fail or stall the caller.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
 from datetime import datetime, timedelta
 
+import redis
 from django.db import connection
 from django.db.models import Q, QuerySet
 
@@ -49,21 +51,55 @@ BROKER_BACKOFF_SECONDS = 5.0
 _broker_down_until = 0.0
 
 
-def queue_by_id(task, ids: list[int], *, batch: int) -> None:
+def queue_by_id(task, ids: list[int], *, batch: int, max_waiting: int | None = None) -> None:
     """Queue `task(ids)` in batches. If the broker is down, log and return: the rows are
-    in PostgreSQL and the sweeper queues them later."""
+    in PostgreSQL and the sweeper queues them later.
+
+    With `max_waiting`, batches are queued only while fewer than that many messages wait
+    in the task's queue: a task that claims other due rows besides its own picks up the
+    rows of the batches not queued.
+    """
+    if not ids:
+        return
+    batches = [ids[start : start + batch] for start in range(0, len(ids), batch)]
+    _apply(task, batches, max_waiting=max_waiting)
+
+
+def queue_more(task, *, max_waiting: int) -> None:
+    """Queue one `task()` without ids (it claims whatever is due), unless enough wait."""
+    _apply(task, [None], max_waiting=max_waiting)
+
+
+def _apply(task, batches: list, *, max_waiting: int | None) -> None:
     global _broker_down_until
-    if not ids or time.monotonic() < _broker_down_until:
+    if time.monotonic() < _broker_down_until:
         return
     try:
-        for start in range(0, len(ids), batch):
-            task.apply_async(args=[ids[start : start + batch]], retry=False)
+        if max_waiting is not None:
+            batches = batches[: max(0, max_waiting - waiting(task))]
+        for ids in batches:
+            task.apply_async(args=[ids], retry=False)
     except Exception:  # the broker being down must never fail what already committed
         _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
         logger.warning(
-            "Could not queue %d %s; the sweeper will. Not trying the broker for %ss.",
-            len(ids),
+            "Could not queue %s; the sweeper will. Not trying the broker for %ss.",
             task.name,
             BROKER_BACKOFF_SECONDS,
             exc_info=True,
         )
+
+
+def waiting(task) -> int:
+    """Messages waiting in the task's own queue (not those a worker holds); 0 when tasks
+    run eagerly or the broker is not Redis."""
+    app = task.app
+    queue = (app.conf.task_routes or {}).get(task.name, {}).get("queue")
+    url = app.conf.broker_url or ""
+    if app.conf.task_always_eager or not queue or not url.startswith(("redis://", "rediss://")):
+        return 0
+    return _redis(url).llen(queue)
+
+
+@functools.lru_cache(maxsize=8)
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)

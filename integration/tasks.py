@@ -13,13 +13,22 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="integration.dispatch", ignore_result=True)
 def dispatch(delivery_ids: list[int] | None = None) -> dict:
+    """Apply these deliveries and other due ones, a batch; a full batch queues the next."""
     result = bus.dispatch(delivery_ids)
+    if result.claimed >= settings.TANDEM_EVENT_BATCH_SIZE:
+        leasing.queue_more(dispatch, max_waiting=settings.TANDEM_EVENT_MAX_WAITING)
     return {"done": result.done, "failed": result.failed, "dead": result.dead}
 
 
 def queue_dispatch(delivery_ids: list[int]) -> None:
-    """Queue dispatch of these deliveries in batches; never fails on a dead broker."""
-    leasing.queue_by_id(dispatch, delivery_ids, batch=settings.TANDEM_EVENT_BATCH_SIZE)
+    """Queue dispatch of these deliveries in batches, unless enough dispatch tasks wait
+    already (they claim these too); never fails on a dead broker."""
+    leasing.queue_by_id(
+        dispatch,
+        delivery_ids,
+        batch=settings.TANDEM_EVENT_BATCH_SIZE,
+        max_waiting=settings.TANDEM_EVENT_MAX_WAITING,
+    )
 
 
 @shared_task(name="integration.sweep", ignore_result=True)

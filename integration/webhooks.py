@@ -43,6 +43,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import URLValidator
@@ -267,6 +268,7 @@ def webhook_subscription_create(
     )
     subscription.full_clean()
     subscription.save()
+    subscriptions_changed()
     return subscription, raw
 
 
@@ -287,6 +289,7 @@ def webhook_subscription_update(
     if changed:
         subscription.full_clean()
         subscription.save(update_fields=[*changed, "updated_at"])
+        subscriptions_changed()
     return subscription
 
 
@@ -309,6 +312,7 @@ def webhook_subscription_enable(*, subscription: WebhookSubscription) -> Webhook
             "updated_at",
         ]
     )
+    subscriptions_changed()
     parked = subscription.deliveries.filter(status=WebhookDelivery.Status.PENDING)
     ids = list(parked.values_list("pk", flat=True))
     # A fresh start: the attempts they spent while the receiver was down do not count.
@@ -326,6 +330,7 @@ def webhook_subscription_disable(
     if subscription.active:
         _disable(subscription, reason, timezone.now())
         subscription.save(update_fields=["active", "disabled_at", "disabled_reason", "updated_at"])
+        subscriptions_changed()
     return subscription
 
 
@@ -351,6 +356,7 @@ def webhook_subscription_rotate_secret(
 def webhook_subscription_delete(*, subscription: WebhookSubscription) -> None:
     """Delete the subscription with its deliveries and their attempt log."""
     WebhookSubscription.objects.filter(pk=subscription.pk).delete()
+    subscriptions_changed()
 
 
 def webhook_delivery_retry(deliveries: QuerySet[WebhookDelivery]) -> int:
@@ -370,6 +376,57 @@ def webhook_delivery_retry(deliveries: QuerySet[WebhookDelivery]) -> int:
 
 
 # ---------------------------------------------------------------- fan-out (bus subscriber)
+
+# The patterns of all active subscriptions, cached under a version that every subscription
+# change replaces once it commits. A reader that fetched the version before the change may
+# store a stale list, but under the old version, which nobody reads any more.
+_PATTERNS_VERSION_KEY = "integration:webhooks:patterns-version"
+_PATTERNS_TTL = 300
+
+
+def _patterns_key(version: str) -> str:
+    return f"integration:webhooks:patterns:{version}"
+
+
+def _active_patterns() -> set[str]:
+    return {
+        pattern
+        for patterns in WebhookSubscription.objects.filter(active=True).values_list(
+            "event_types", flat=True
+        )
+        for pattern in patterns
+    }
+
+
+def wanted(event_type: str) -> bool:
+    """Could an active subscription want this type? Asked once per published event, so an
+    installation without webhooks pays a cache read, not a delivery, per event."""
+    try:
+        version = cache.get(_PATTERNS_VERSION_KEY)
+        if version is None:
+            cache.add(_PATTERNS_VERSION_KEY, secrets.token_hex(8), timeout=None)
+            return matches(_active_patterns(), event_type)
+        patterns = cache.get(_patterns_key(version))
+        if patterns is None:
+            patterns = _active_patterns()
+            cache.set(_patterns_key(version), patterns, timeout=_PATTERNS_TTL)
+    except Exception:  # a cache outage must not hide events from webhooks: let fan_out decide
+        logger.warning("Webhook patterns cache unavailable.", exc_info=True)
+        return True
+    return matches(patterns, event_type)
+
+
+def _patterns_changed() -> None:
+    try:
+        cache.set(_PATTERNS_VERSION_KEY, secrets.token_hex(8), timeout=None)
+    except Exception:
+        logger.exception("Could not invalidate the webhook patterns cache.")
+
+
+def subscriptions_changed() -> None:
+    """Call in every transaction that adds or changes a subscription's patterns or state."""
+    _patterns_changed()  # now, for readers inside this transaction
+    transaction.on_commit(_patterns_changed)  # and after commit, for everyone else
 
 
 def fan_out(event: Event) -> list[int]:

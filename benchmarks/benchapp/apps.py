@@ -11,17 +11,6 @@ class BenchAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.conf import settings
-
-        if getattr(settings, "BENCH_CLOSE_OLD_CONNECTIONS", False):
-            # The experiment of benchmarks/settings_db_reuse.py: per task, what Django
-            # does per request (drop a connection past CONN_MAX_AGE or broken, else keep it).
-            from celery.signals import task_postrun, task_prerun
-
-            for signal in (task_prerun, task_postrun):
-                signal.connect(
-                    _close_old_connections, dispatch_uid=f"benchapp.close_old.{signal.name}"
-                )
         if os.environ.get("BENCH_ONLY_SUBSCRIBERS"):
             _keep_only_subscribers(os.environ["BENCH_ONLY_SUBSCRIBERS"].split(","))
         if os.environ.get("BENCH_DISPATCH_FILE"):
@@ -34,12 +23,6 @@ class BenchAppConfig(AppConfig):
             task_postrun.connect(
                 handlers.flush_visible, dispatch_uid="benchapp.flush_visible", weak=False
             )
-
-
-def _close_old_connections(**_kwargs) -> None:
-    from django.db import close_old_connections
-
-    close_old_connections()
 
 
 def _use_dispatch_file(path: str) -> None:

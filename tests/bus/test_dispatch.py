@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+import redis
 from django.core.management import call_command
 from django.db import connection, transaction
 
@@ -51,6 +52,22 @@ def test_published_events_are_applied_once_by_a_worker(start_celery):
     wait_until(all_done, timeout=60, what="all deliveries done")
     assert_applied_exactly_once(events)
     assert Projection.objects.get(key="k9").value == 199
+
+
+def test_a_backlog_keeps_a_few_dispatch_tasks_waiting_and_a_worker_still_applies_it_all(
+    start_celery, bus_broker, settings
+):
+    queue = redis.Redis.from_url(bus_broker)
+    queue.delete("tandem.dispatch")
+
+    # 30 publishing transactions while no worker runs: not 30 tasks, a few
+    events = publish_items(30)
+    assert queue.llen("tandem.dispatch") == settings.TANDEM_EVENT_MAX_WAITING
+
+    # Those few claim 5 each; a full batch queues the next until nothing is due (no beat)
+    start_celery("worker", TANDEM_EVENT_BATCH_SIZE="5")
+    wait_until(all_done, timeout=60, what="all deliveries done")
+    assert_applied_exactly_once(events)
 
 
 def test_the_same_delivery_dispatched_concurrently_is_applied_once(start_celery):

@@ -29,8 +29,14 @@ def test_publish_writes_the_event_and_one_delivery_per_matching_subscriber():
     assert stored.customer_id == 7
     assert stored.data == {"value": 3}
     assert stored.txid is not None
-    matching = sorted(s.name for s in subscribers() if s.matches("bustest.item.changed"))
+    matching = sorted(
+        s.name
+        for s in subscribers()
+        if s.matches("bustest.item.changed")
+        and (s.accepts is None or s.accepts("bustest.item.changed"))
+    )
     assert "busapp.record" in matching
+    assert "integration.webhooks" not in matching  # no webhook subscription wants it
     deliveries = Delivery.objects.filter(event=event).order_by("subscriber")
     assert list(deliveries.values_list("subscriber", "status")) == [
         (name, "pending") for name in matching

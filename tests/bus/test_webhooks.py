@@ -297,6 +297,40 @@ def test_events_before_a_subscription_existed_are_not_sent_to_it(bus_broker, rec
         assert webhooks.fan_out(event) == []
 
 
+def webhook_bus_deliveries(event: Event) -> int:
+    return Delivery.objects.filter(event=event, subscriber="integration.webhooks").count()
+
+
+def test_the_webhooks_subscriber_gets_a_delivery_only_while_a_subscription_matches(
+    bus_broker, receiver
+):
+    assert webhook_bus_deliveries(publish_item("a")) == 0  # no subscription at all
+
+    subscription = subscribe(receiver.url(), event_types=["bustest.other.*"])
+    assert webhook_bus_deliveries(publish_item("b")) == 0  # one that does not match
+
+    webhooks.webhook_subscription_update(subscription=subscription, event_types=["bustest.*"])
+    assert webhook_bus_deliveries(publish_item("c")) == 1  # the cached patterns followed
+
+    webhooks.webhook_subscription_disable(subscription=subscription, reason="paused")
+    assert webhook_bus_deliveries(publish_item("d")) == 0
+
+    webhooks.webhook_subscription_enable(subscription=subscription)
+    assert webhook_bus_deliveries(publish_item("e")) == 1
+
+
+def test_a_subscription_created_in_the_publishing_transaction_gets_the_event(bus_broker, receiver):
+    subscribe(receiver.url(), event_types=["bustest.other.*"])
+    webhook_bus_deliveries(publish_item("warm"))  # the patterns are cached now
+    with transaction.atomic():
+        subscription = subscribe(receiver.url("/new"))
+        event = publish(
+            "bustest.item.changed", subject=Subject("busapp.item", "n", 1), data={"value": 1}
+        )
+    assert webhook_bus_deliveries(event) == 1
+    assert fan_out_now(event) == [delivery_of(subscription, event).pk]
+
+
 def fan_out_now(event: Event) -> list[int]:
     with transaction.atomic():
         return webhooks.fan_out(event)
