@@ -172,6 +172,8 @@ TANDEM_MFA_REQUIRED_ROLES = env.list(
 # ------------------------------------------------------------------ i18n
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TANDEM_TIME_ZONE", default="Europe/Helsinki")
+# The currency of new accounts and documents unless one is given (ISO 4217).
+TANDEM_DEFAULT_CURRENCY = env.str("TANDEM_DEFAULT_CURRENCY", default="EUR")
 USE_I18N = True
 USE_TZ = True
 

@@ -77,8 +77,32 @@ ROLES: dict[str, Role] = {
         permissions=("*.view_*", "-auth.*", "-integration.view_apitoken", "-sessions.*"),
         description="Reads everything except HR personal data and credentials.",
     ),
-    "Sales": Role(areas=_areas("customers", "crm", "sales"), description="Accounts to orders."),
-    "Marketing": Role(areas=_areas("customers", "crm"), description="Leads, campaigns, segments."),
+    "Sales": Role(
+        areas=_areas("customers", "crm", "sales"),
+        permissions=(
+            "crm.view_*",
+            "crm.*_account",
+            "crm.*_contact",
+            "crm.*_opportunity",
+            "crm.*_activity",
+            "crm.*_tag",
+            "crm.change_lead",  # to convert a lead
+        ),
+        description="Accounts to orders.",
+    ),
+    "Marketing": Role(
+        areas=_areas("customers", "crm"),
+        permissions=(
+            "crm.view_*",
+            "crm.*_lead",
+            "crm.*_campaign",
+            "crm.*_campaignmember",
+            "crm.*_segment",
+            "crm.*_webleadform",
+            "crm.*_tag",
+        ),
+        description="Leads, campaigns, segments.",
+    ),
     "Support": Role(
         areas=_areas("customers", "support"), description="Tickets and knowledge base."
     ),
