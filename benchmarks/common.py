@@ -128,7 +128,7 @@ def reset_bus() -> None:
     redis.Redis.from_url(REDIS_URL).flushdb()
 
 
-def redis_queue_length(queue: str = "celery") -> int:
+def redis_queue_length(queue: str = "tandem.dispatch") -> int:
     import redis
 
     return redis.Redis.from_url(REDIS_URL).llen(queue)
