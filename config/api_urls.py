@@ -11,4 +11,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("me/", MeView.as_view(), name="api-me"),
     path("integration/", include("integration.api.urls")),
+    path("crm/", include("crm.api.urls")),
 ]

@@ -252,6 +252,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "principal": env.str("TANDEM_API_RATE", default="1200/min"),
         "anonymous": env.str("TANDEM_API_ANON_RATE", default="60/min"),
+        "web_leads": env.str("TANDEM_WEB_LEAD_RATE", default="10/min"),
     },
     "DEFAULT_PAGINATION_CLASS": "integration.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
@@ -281,6 +282,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Several resources have a `status`: name each choice set after its resource.
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookStatusEnum": "integration.api.webhooks.STATUSES",
+        "AccountStatusEnum": "crm.models.Account.Status",
+        "LeadStatusEnum": "crm.models.Lead.Status",
+        "OpportunityStatusEnum": "crm.models.Opportunity.Status",
+        "CampaignStatusEnum": "crm.models.Campaign.Status",
+        "CampaignMemberStatusEnum": "crm.models.CampaignMember.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "integration.api.schema.add_error_responses",

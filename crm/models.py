@@ -89,6 +89,7 @@ class Account(TimeStampedModel):
     class Meta:
         ordering = ["name", "id"]
         indexes = [
+            models.Index(fields=["name", "id"], name="crm_account_name"),  # default order
             models.Index(fields=["status", "id"], name="crm_account_status"),
             models.Index(fields=["owner", "id"], name="crm_account_owner"),
             models.Index(fields=["updated_at", "id"], name="crm_account_updated"),
@@ -127,6 +128,7 @@ class Contact(TimeStampedModel):
     class Meta:
         ordering = ["last_name", "first_name", "id"]
         indexes = [
+            models.Index(fields=["last_name", "first_name", "id"], name="crm_contact_name"),
             models.Index(Lower("email"), name="crm_contact_email"),
             models.Index(fields=["updated_at", "id"], name="crm_contact_updated"),
         ]

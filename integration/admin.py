@@ -13,7 +13,7 @@ from integration import (
 from integration.admin_pages import render_admin_page
 from integration.errors import InvalidInput
 from integration.forms import ApiTokenCreateForm
-from integration.models import ApiToken, IdempotencyKey
+from integration.models import ApiToken, CustomerView, IdempotencyKey
 from integration.services import api_token_create, api_token_revoke
 
 
@@ -122,4 +122,36 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(CustomerView)
+class CustomerViewAdmin(admin.ModelAdmin):
+    """The 360° read model, read only: it is rebuilt from events, never edited by hand."""
+
+    list_display = [
+        "account_id",
+        "name",
+        "status",
+        "owner_name",
+        "contacts_count",
+        "open_opportunities_count",
+        "won_value",
+        "last_event_at",
+        "deleted",
+    ]
+    list_filter = ["status", "deleted"]
+    search_fields = ["=account_id", "name"]
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -1,6 +1,7 @@
 """Integration models: shared base classes and API tokens."""
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -308,3 +309,131 @@ class WebhookAttempt(models.Model):
     def __str__(self) -> str:
         outcome = self.status_code or self.error[:40] or "no answer"
         return f"attempt {self.number} of {self.delivery_id}: {outcome}"
+
+
+# ---------------------------------------------------------------- 360° customer view
+# A read model built only from events (integration/customer_view/). No foreign key to
+# any domain app: rows are keyed by the natural ids the events carry.
+
+
+class CustomerViewQuerySet(models.QuerySet):
+    def live(self) -> "CustomerViewQuerySet":
+        """Customers that exist: without the tombstones of deleted and merged accounts."""
+        return self.filter(deleted=False)
+
+
+class CustomerView(models.Model):
+    """One customer (CRM account) and its figures, as far as the applied events tell.
+
+    `deleted` rows are tombstones of deleted or merged accounts: a late event about them
+    must not bring them back. Readers use `CustomerView.live`.
+    """
+
+    account_id = models.BigIntegerField(primary_key=True)
+    # Profile (crm.account.*), applied when its subject version is newer.
+    name = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=10, blank=True)
+    status = models.CharField(max_length=20, blank=True)
+    owner_id = models.BigIntegerField(null=True, blank=True)
+    owner_name = models.CharField(max_length=200, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    profile_version = models.BigIntegerField(default=0)
+    # CRM figures, recomputed from the entity projections below.
+    contacts_count = models.PositiveIntegerField(default=0)
+    open_opportunities_count = models.PositiveIntegerField(default=0)
+    open_opportunities_value = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("0.00")
+    )
+    won_value = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    last_interaction_at = models.DateTimeField(null=True, blank=True)
+    # Filled by sales, finance and support when they land; present and zero until then.
+    orders_count = models.PositiveIntegerField(default=0)
+    orders_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    open_orders_count = models.PositiveIntegerField(default=0)
+    last_order_at = models.DateTimeField(null=True, blank=True)
+    invoiced_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    paid_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    outstanding_total = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("0.00")
+    )
+    overdue_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    open_tickets_count = models.PositiveIntegerField(default=0)
+    last_ticket_at = models.DateTimeField(null=True, blank=True)
+    # Freshness: the newest occurred_at among the events applied for this customer.
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    deleted = models.BooleanField(default=False)
+    merged_into_id = models.BigIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = CustomerViewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["account_id"]
+        verbose_name = "customer view"
+        indexes = [models.Index(fields=["name"], name="customer_view_name")]
+
+    def __str__(self) -> str:
+        return self.name or f"customer {self.account_id}"
+
+
+class CustomerEntity(models.Model):
+    """What every entity projection has: its account, its subject version, a tombstone."""
+
+    account_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    version = models.BigIntegerField(default=0)
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+
+
+class CustomerContact(CustomerEntity):
+    contact_id = models.BigIntegerField(primary_key=True)
+    name = models.CharField(max_length=201, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    title = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name", "contact_id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerOpportunity(CustomerEntity):
+    opportunity_id = models.BigIntegerField(primary_key=True)
+    name = models.CharField(max_length=200, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    currency = models.CharField(max_length=3, blank=True)
+    stage = models.CharField(max_length=100, blank=True)
+    probability = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=10, blank=True)
+    expected_close_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opportunity_id"]
+        verbose_name_plural = "customer opportunities"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerActivity(CustomerEntity):
+    activity_id = models.BigIntegerField(primary_key=True)
+    kind = models.CharField(max_length=10, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    done = models.BooleanField(default=False)
+    done_at = models.DateTimeField(null=True, blank=True)
+    # When it was logged: the occurred_at of its crm.activity.logged event.
+    logged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-activity_id"]
+        verbose_name_plural = "customer activities"
+
+    def __str__(self) -> str:
+        return self.subject

@@ -2,10 +2,12 @@
 
 from django.urls import path
 
-from integration import views
+from integration import customer_views
 
 app_name = "integration"
 
 urlpatterns = [
-    path("", views.customer_index, name="customer_index"),
+    path("", customer_views.customer_index, name="customer_index"),
+    path("<int:account_id>/", customer_views.customer_detail, name="customer_detail"),
+    path("<int:account_id>/timeline/", customer_views.customer_timeline, name="customer_timeline"),
 ]

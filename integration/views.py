@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from integration.access import area_required
+from integration.pages import dashboard_panels
 from integration.roles import AREAS, user_areas
 
 
@@ -16,7 +17,14 @@ from integration.roles import AREAS, user_areas
 def dashboard(request: HttpRequest) -> HttpResponse:
     areas = user_areas(request.user)
     cards = [area for area in AREAS if area.key in areas]
-    return render(request, "integration/dashboard.html", {"cards": cards})
+    panels = []
+    for panel in dashboard_panels():
+        if panel.area and panel.area not in areas:
+            continue
+        context = panel.context(request)
+        if context is not None:
+            panels.append({"template": panel.template_name, "context": context})
+    return render(request, "integration/dashboard.html", {"cards": cards, "panels": panels})
 
 
 @login_not_required
@@ -43,9 +51,6 @@ def area_placeholder(area_key: str):
 
     view.__name__ = f"{area_key}_index"
     return view
-
-
-customer_index = area_placeholder("customers")
 
 
 def _api_error(request: HttpRequest, code: str, detail: str, status: int) -> JsonResponse | None:

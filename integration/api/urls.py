@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from integration.api import events, views
+from integration.api import customers, events, views
 from integration.api import webhooks as webhook_views
 
 router = DefaultRouter(trailing_slash=True)
@@ -14,5 +14,11 @@ router.register("webhooks", webhook_views.WebhookSubscriptionViewSet, basename="
 urlpatterns = [
     path("event-types/", events.EventTypeListView.as_view(), name="event-types"),
     path("events/", events.EventFeedView.as_view(), name="events"),
+    path("customers/<int:account_id>/", customers.CustomerDetailView.as_view(), name="customer"),
+    path(
+        "customers/<int:account_id>/timeline/",
+        customers.CustomerTimelineView.as_view(),
+        name="customer-timeline",
+    ),
     *router.urls,
 ]

@@ -1,0 +1,1 @@
+"""The CRM REST API: /api/v1/crm/."""

@@ -1,0 +1,53 @@
+"""CRM list pages: cursor pages (no OFFSET at any depth), with a bounded count when filtered.
+
+An unfiltered list of a million accounts has no cheap total, so it gets none; a filtered
+or searched list gets `count`, counted up to COUNT_LIMIT rows only, so the count can never
+turn into a full scan on the hot path.
+"""
+
+from collections import OrderedDict
+
+from rest_framework.response import Response
+
+from integration.api.pagination import CursorPagination
+
+COUNT_LIMIT = 10_000
+
+
+class FilteredCountCursorPagination(CursorPagination):
+    """`{"next", "previous", "results"}`, plus `count` when a filter or search is given."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.count = None
+        self.counted = _is_filtered(request, view)
+        if self.counted:
+            # COUNT over a LIMITed subquery: stops after COUNT_LIMIT + 1 rows.
+            total = queryset.order_by()[: COUNT_LIMIT + 1].count()
+            self.count = total if total <= COUNT_LIMIT else None
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        body = OrderedDict([("next", self.get_next_link()), ("previous", self.get_previous_link())])
+        if self.counted:
+            body["count"] = self.count
+        body["results"] = data
+        return Response(body)
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count"] = {
+            "type": "integer",
+            "nullable": True,
+            "description": "Only when a filter or `search` is given: the number of matching "
+            f"objects, or null when there are more than {COUNT_LIMIT:,}.",
+        }
+        return response
+
+
+def _is_filtered(request, view) -> bool:
+    params = request.query_params
+    names = {"search"}
+    filterset_class = getattr(view, "filterset_class", None)
+    if filterset_class is not None:
+        names |= set(filterset_class.base_filters)
+    return any(params.get(name) for name in names)

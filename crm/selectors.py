@@ -1,0 +1,582 @@
+"""CRM reads shared by pages, API, admin and demo: lists that cannot N+1, board, forecast."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from crm.models import (
+    Account,
+    Activity,
+    Campaign,
+    CampaignMember,
+    Contact,
+    Lead,
+    Opportunity,
+    Pipeline,
+    Segment,
+    Stage,
+)
+
+
+class FullName(models.Func):
+    """first_name || ' ' || last_name: the expression the trigram index is built on."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || "
+    output_field = models.CharField()
+
+    def __init__(self, prefix: str = "") -> None:
+        super().__init__(F(f"{prefix}first_name"), Value(" "), F(f"{prefix}last_name"))
+
+
+# ---------------------------------------------------------------- filter values
+
+ACCOUNT_FILTERS = (
+    "owner", "status", "industry", "tag", "country", "kind", "parent",
+    "updated_since", "created_after", "created_before",
+)  # fmt: skip
+# What a segment may save: the account filters that describe a market, not a moment.
+SEGMENT_CRITERIA = (
+    "owner", "status", "industry", "tag", "country", "kind", "created_after", "created_before",
+)  # fmt: skip
+
+
+def _values(value: Any) -> list[str]:
+    """A filter value as a list of non-empty strings ("a,b" or ["a", "b"])."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list | tuple | set) else str(value).split(",")
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def _ids(name: str, value: Any) -> list[int | None]:
+    result: list[int | None] = []
+    for item in _values(value):
+        if item.lower() in {"none", "null"}:
+            result.append(None)
+            continue
+        try:
+            result.append(int(item))
+        except ValueError:
+            raise ValidationError({name: [f"{item!r} is not an id."]}) from None
+    return result
+
+
+def _id_filter(field: str, ids: list[int | None]) -> Q:
+    q = Q(**{f"{field}__in": [i for i in ids if i is not None]})
+    if None in ids:
+        q |= Q(**{f"{field}__isnull": True})
+    return q
+
+
+def _moment(name: str, value: Any, *, end_of_day: bool = False) -> dt.datetime | None:
+    """A datetime or date (string or object) as an aware datetime; a date bound covers its day."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime.combine(value, dt.time.min)
+        if end_of_day:
+            moment += dt.timedelta(days=1)
+    else:
+        text = str(value).strip()
+        moment = parse_datetime(text)
+        if moment is None:
+            day = parse_date(text)
+            if day is None:
+                raise ValidationError({name: ["Give a date (YYYY-MM-DD) or an ISO datetime."]})
+            return _moment(name, day, end_of_day=end_of_day)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def _day(name: str, value: Any) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    day = parse_date(str(value).strip())
+    if day is None:
+        raise ValidationError({name: ["Give a date (YYYY-MM-DD)."]})
+    return day
+
+
+def clean_account_filters(filters: dict[str, Any], *, allowed: Iterable[str] = ACCOUNT_FILTERS):
+    """Check filter names and values; raises ValidationError {name: [message]}."""
+    allowed = tuple(allowed)
+    errors: dict[str, list[str]] = {}
+    for name, value in filters.items():
+        if name not in allowed:
+            errors[name] = [f"Unknown filter; use one of {', '.join(allowed)}."]
+            continue
+        try:
+            _account_filter_q(name, value)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return {name: value for name, value in filters.items() if value not in (None, "", [])}
+
+
+def _account_filter_q(name: str, value: Any) -> Q:
+    if name == "owner":
+        return _id_filter("owner", _ids(name, value))
+    if name == "parent":
+        return _id_filter("parent", _ids(name, value))
+    if name == "status":
+        statuses = _values(value)
+        unknown = set(statuses) - set(Account.Status.values)
+        if unknown:
+            raise ValidationError({name: [f"Unknown status {sorted(unknown)[0]!r}."]})
+        return Q(status__in=statuses)
+    if name == "kind":
+        return Q(kind__in=_values(value))
+    if name == "industry":
+        q = Q()
+        for industry in _values(value):
+            q |= Q(industry__iexact=industry)
+        return q
+    if name == "country":
+        return Q(billing_country__in=[c.upper() for c in _values(value)])
+    if name == "tag":
+        tags = Account.tags.through.objects.filter(
+            account_id=OuterRef("pk"), tag__name__in=_values(value)
+        )
+        return Q(Exists(tags))
+    if name == "updated_since":
+        return Q(updated_at__gte=_moment(name, value))
+    if name == "created_after":
+        return Q(created_at__gte=_moment(name, value))
+    if name == "created_before":
+        return Q(created_at__lt=_moment(name, value, end_of_day=True))
+    raise ValidationError({name: ["Unknown filter."]})
+
+
+def _ordering(ordering: str, allowed: dict[str, tuple[str, ...]], default: str) -> tuple[str, ...]:
+    """A keyset-friendly ordering: every one ends with the id, in the same direction."""
+    return allowed.get(ordering or default, allowed[default])
+
+
+ACCOUNT_ORDERINGS = {
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "updated_at": ("updated_at", "id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+}
+
+
+# ---------------------------------------------------------------- accounts
+
+
+def account_list(
+    *,
+    filters: dict[str, Any] | None = None,
+    search: str = "",
+    ordering: str = "name",
+    with_counts: bool = False,
+) -> QuerySet[Account]:
+    """Accounts with owner and tags loaded; filters as in ACCOUNT_FILTERS (lists allowed).
+
+    `search` matches the name or a contact's name or e-mail (EXISTS: no duplicate rows).
+    `with_counts` adds contacts_count, open_opportunities_count, open_opportunities_value.
+    """
+    qs = Account.objects.select_related("owner").prefetch_related("tags")
+    for name, value in clean_account_filters(filters or {}).items():
+        qs = qs.filter(_account_filter_q(name, value))
+    search = (search or "").strip()
+    if search:
+        qs = qs.filter(_account_search_q(search))
+    if with_counts:
+        qs = with_account_counts(qs)
+    return qs.order_by(*_ordering(ordering, ACCOUNT_ORDERINGS, "name"))
+
+
+def _account_search_q(search: str) -> Q:
+    contacts = Contact.objects.alias(search_name=FullName()).filter(
+        Q(search_name__icontains=search) | Q(email__icontains=search)
+    )
+    if len(search) >= 3:
+        # Trigram indexes answer each side; a UNION of ids lets PostgreSQL use all three
+        # (an OR with EXISTS would scan every account). No join: no duplicate rows.
+        ids = (
+            Account.objects.filter(name__icontains=search)
+            .order_by()
+            .values("pk")
+            .union(contacts.order_by().values("account_id"))
+        )
+        return Q(pk__in=ids)
+    # Too short for trigrams: walk accounts in list order and stop at the page's end.
+    return Q(name__icontains=search) | Q(Exists(contacts.filter(account_id=OuterRef("pk"))))
+
+
+def _count(qs: QuerySet) -> Coalesce:
+    counted = qs.order_by().values("account_id").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=models.IntegerField()), 0)
+
+
+def with_account_counts(qs: QuerySet[Account]) -> QuerySet[Account]:
+    """Per-row counts as correlated subqueries (a join would multiply rows)."""
+    open_opps = Opportunity.objects.filter(account_id=OuterRef("pk"), status="open")
+    value = open_opps.order_by().values("account_id").annotate(v=Sum("amount")).values("v")
+    return qs.annotate(
+        contacts_count=_count(Contact.objects.filter(account_id=OuterRef("pk"))),
+        open_opportunities_count=_count(open_opps),
+        open_opportunities_value=Coalesce(
+            Subquery(value, output_field=models.DecimalField(max_digits=14, decimal_places=2)),
+            Decimal("0.00"),
+        ),
+    )
+
+
+def account_detail(*, pk: int) -> Account:
+    """One account with what its page shows next to it (raises Account.DoesNotExist)."""
+    return Account.objects.select_related("owner", "parent").prefetch_related("tags").get(pk=pk)
+
+
+def account_duplicates(
+    *, name: str, website: str = "", email: str = "", exclude_id: int | None = None
+) -> QuerySet[Account]:
+    """Accounts whose normalised name or domain matches: the create form's warning."""
+    from crm.services.accounts import domain_of, normalize_name
+
+    q = Q(normalized_name=normalize_name(name)) if name and name.strip() else Q()
+    domain = domain_of(website=website, email=email)
+    if domain:
+        q |= Q(domain=domain)
+    if not q:
+        return Account.objects.none()
+    qs = Account.objects.filter(q).select_related("owner")
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.order_by("name", "id")
+
+
+def conversion_matches(lead: Lead) -> dict[str, QuerySet]:
+    """What a lead's conversion could attach to instead of creating new records:
+    {"accounts": same e-mail domain or normalised company name, or a contact with the
+    lead's e-mail; "contacts": contacts with the lead's e-mail}."""
+    from crm.services.accounts import domain_of, normalize_name
+
+    email = (lead.email or "").strip()
+    contacts = (
+        Contact.objects.filter(email__iexact=email).select_related("account")
+        if email
+        else Contact.objects.none()
+    )
+    q = Q()
+    domain = domain_of(email=email)
+    if domain:
+        q |= Q(domain=domain) | Q(
+            Exists(Contact.objects.filter(account_id=OuterRef("pk"), email__iendswith=f"@{domain}"))
+        )
+    if email:
+        q |= Q(Exists(Contact.objects.filter(account_id=OuterRef("pk"), email__iexact=email)))
+    if lead.company and lead.company.strip():
+        q |= Q(normalized_name=normalize_name(lead.company))
+    accounts = (
+        Account.objects.filter(q).select_related("owner").order_by("name", "id")[:20]
+        if q
+        else Account.objects.none()
+    )
+    return {"accounts": accounts, "contacts": contacts.order_by("account__name", "id")[:20]}
+
+
+# ---------------------------------------------------------------- contacts, leads
+
+CONTACT_ORDERINGS = {
+    "name": ("last_name", "first_name", "id"),
+    "-name": ("-last_name", "-first_name", "-id"),
+    "email": ("email", "id"),
+    "updated_at": ("updated_at", "id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "-created_at": ("-created_at", "-id"),
+}
+
+
+def contact_list(
+    *, filters: dict[str, Any] | None = None, search: str = "", ordering: str = "name"
+) -> QuerySet[Contact]:
+    """Contacts with account and owner; filters: account, owner, marketing_consent,
+    updated_since, email."""
+    filters = filters or {}
+    qs = Contact.objects.select_related("account", "owner")
+    if filters.get("account") not in (None, ""):
+        qs = qs.filter(_id_filter("account", _ids("account", filters["account"])))
+    if filters.get("owner") not in (None, ""):
+        qs = qs.filter(_id_filter("owner", _ids("owner", filters["owner"])))
+    if filters.get("marketing_consent") not in (None, ""):
+        qs = qs.filter(marketing_consent=_bool(filters["marketing_consent"]))
+    if filters.get("email"):
+        qs = qs.filter(email__iexact=str(filters["email"]).strip())
+    if filters.get("updated_since"):
+        qs = qs.filter(updated_at__gte=_moment("updated_since", filters["updated_since"]))
+    search = (search or "").strip()
+    if search:
+        qs = qs.alias(search_name=FullName()).filter(
+            Q(search_name__icontains=search) | Q(email__icontains=search)
+        )
+    return qs.order_by(*_ordering(ordering, CONTACT_ORDERINGS, "name"))
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on", "y"}
+
+
+LEAD_ORDERINGS = {
+    "-created_at": ("-created_at", "-id"),
+    "created_at": ("created_at", "id"),
+    "-score": ("-score", "-id"),
+    "name": ("last_name", "first_name", "id"),
+    "-updated_at": ("-updated_at", "-id"),
+}
+
+
+def lead_list(
+    *, filters: dict[str, Any] | None = None, search: str = "", ordering: str = "-created_at"
+) -> QuerySet[Lead]:
+    """Leads with owner and campaign; filters: status, source, owner, campaign, updated_since."""
+    filters = filters or {}
+    qs = Lead.objects.select_related("owner", "campaign", "converted_account")
+    if filters.get("status"):
+        qs = qs.filter(status__in=_values(filters["status"]))
+    if filters.get("source"):
+        qs = qs.filter(source__in=_values(filters["source"]))
+    if filters.get("owner") not in (None, ""):
+        qs = qs.filter(_id_filter("owner", _ids("owner", filters["owner"])))
+    if filters.get("campaign") not in (None, ""):
+        qs = qs.filter(_id_filter("campaign", _ids("campaign", filters["campaign"])))
+    if filters.get("updated_since"):
+        qs = qs.filter(updated_at__gte=_moment("updated_since", filters["updated_since"]))
+    search = (search or "").strip()
+    if search:
+        qs = qs.alias(search_name=FullName()).filter(
+            Q(search_name__icontains=search)
+            | Q(company__icontains=search)
+            | Q(email__icontains=search)
+        )
+    return qs.order_by(*_ordering(ordering, LEAD_ORDERINGS, "-created_at"))
+
+
+# ---------------------------------------------------------------- opportunities
+
+OPPORTUNITY_ORDERINGS = {
+    "-created_at": ("-created_at", "-id"),
+    "created_at": ("created_at", "id"),
+    "-amount": ("-amount", "-id"),
+    "amount": ("amount", "id"),
+    "expected_close_date": ("expected_close_date", "id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "name": ("name", "id"),
+}
+
+
+def opportunity_list(
+    *, filters: dict[str, Any] | None = None, search: str = "", ordering: str = "-created_at"
+) -> QuerySet[Opportunity]:
+    """Opportunities with account, stage, contact and owner; filters: account, owner,
+    stage, status, pipeline, tag (of the account), updated_since, close_after, close_before."""
+    filters = filters or {}
+    qs = Opportunity.objects.select_related("account", "stage", "contact", "owner")
+    for name in ("account", "owner", "stage"):
+        if filters.get(name) not in (None, ""):
+            qs = qs.filter(_id_filter(name, _ids(name, filters[name])))
+    if filters.get("status"):
+        qs = qs.filter(status__in=_values(filters["status"]))
+    if filters.get("pipeline") not in (None, ""):
+        qs = qs.filter(stage__pipeline_id__in=_ids("pipeline", filters["pipeline"]))
+    if filters.get("tag"):
+        tags = Account.tags.through.objects.filter(
+            account_id=OuterRef("account_id"), tag__name__in=_values(filters["tag"])
+        )
+        qs = qs.filter(Exists(tags))
+    if filters.get("updated_since"):
+        qs = qs.filter(updated_at__gte=_moment("updated_since", filters["updated_since"]))
+    if filters.get("close_after"):
+        qs = qs.filter(expected_close_date__gte=_day("close_after", filters["close_after"]))
+    if filters.get("close_before"):
+        qs = qs.filter(expected_close_date__lte=_day("close_before", filters["close_before"]))
+    search = (search or "").strip()
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(account__name__icontains=search))
+    return qs.order_by(*_ordering(ordering, OPPORTUNITY_ORDERINGS, "-created_at"))
+
+
+def pipeline_default() -> Pipeline | None:
+    """The default pipeline with its stages (in position order) prefetched."""
+    return (
+        Pipeline.objects.filter(is_default=True)
+        .prefetch_related(Prefetch("stages", queryset=Stage.objects.order_by("position")))
+        .first()
+    )
+
+
+def opportunity_board(
+    *, pipeline: Pipeline, filters: dict[str, Any] | None = None, limit: int = 100
+) -> list[tuple[Stage, list[Opportunity]]]:
+    """Kanban columns: each stage with up to `limit` opportunities (newest first); each
+    stage also gets `.opportunity_count` and `.total_amount` over all its matches."""
+    stages = list(Stage.objects.filter(pipeline=pipeline).order_by("position"))
+    base = opportunity_list(filters={**(filters or {}), "pipeline": pipeline.pk})
+    totals = {
+        row["stage_id"]: row
+        for row in base.order_by().values("stage_id").annotate(n=Count("id"), total=Sum("amount"))
+    }
+    columns = []
+    for stage in stages:
+        row = totals.get(stage.pk, {})
+        stage.opportunity_count = row.get("n", 0)
+        stage.total_amount = row.get("total") or Decimal("0.00")
+        # One query per stage: a pipeline has a handful of stages, not a page size.
+        items = list(base.filter(stage=stage).order_by("-updated_at", "-id")[:limit])
+        columns.append((stage, items))
+    return columns
+
+
+def forecast(*, months: int = 6, owner: Any = None) -> list[dict[str, Any]]:
+    """Open opportunities by expected close month, from this month on: amount and amount
+    weighted by the stage probability. Amounts are summed as they are (one currency)."""
+    today = timezone.localdate()
+    start = today.replace(day=1)
+    month_starts = [start]
+    for _ in range(months - 1):
+        last = month_starts[-1]
+        month_starts.append((last + dt.timedelta(days=32)).replace(day=1))
+    end = (month_starts[-1] + dt.timedelta(days=32)).replace(day=1)
+    qs = Opportunity.objects.filter(
+        status=Opportunity.Status.OPEN,
+        expected_close_date__gte=start,
+        expected_close_date__lt=end,
+    )
+    if owner is not None:
+        qs = qs.filter(owner=owner)
+    rows = (
+        qs.annotate(month=TruncMonth("expected_close_date"))
+        .values("month")
+        .annotate(
+            total=Sum("amount"),
+            weighted=Sum(
+                F("amount") * F("probability"),
+                output_field=models.DecimalField(max_digits=20, decimal_places=2),
+            ),
+        )
+        .order_by("month")
+    )
+    by_month = {row["month"]: row for row in rows}
+    result = []
+    for month in month_starts:
+        row = by_month.get(month, {})
+        weighted = (Decimal(row.get("weighted") or 0) / 100).quantize(Decimal("0.01"))
+        result.append(
+            {
+                "month": month,
+                "amount": Decimal(row.get("total") or 0).quantize(Decimal("0.01")),
+                "weighted_amount": weighted,
+            }
+        )
+    return result
+
+
+# ---------------------------------------------------------------- activities
+
+ACTIVITY_ORDERINGS = {
+    "-created_at": ("-created_at", "-id"),
+    "due_at": ("due_at", "id"),
+    "-due_at": ("-due_at", "-id"),
+}
+
+
+def activity_list(
+    *, filters: dict[str, Any] | None = None, search: str = "", ordering: str = "-created_at"
+) -> QuerySet[Activity]:
+    """Activities with account, contact, opportunity and owner; filters: account, contact,
+    opportunity, owner, kind, done, due_before, updated_since."""
+    filters = filters or {}
+    qs = Activity.objects.select_related("account", "contact", "opportunity", "owner")
+    for name in ("account", "contact", "opportunity", "owner"):
+        if filters.get(name) not in (None, ""):
+            qs = qs.filter(_id_filter(name, _ids(name, filters[name])))
+    if filters.get("kind"):
+        qs = qs.filter(kind__in=_values(filters["kind"]))
+    if filters.get("done") not in (None, ""):
+        qs = qs.filter(done=_bool(filters["done"]))
+    if filters.get("due_before"):
+        qs = qs.filter(due_at__lt=_moment("due_before", filters["due_before"], end_of_day=True))
+    if filters.get("updated_since"):
+        qs = qs.filter(updated_at__gte=_moment("updated_since", filters["updated_since"]))
+    search = (search or "").strip()
+    if search:
+        qs = qs.filter(Q(subject__icontains=search) | Q(notes__icontains=search))
+    if ordering in ("due_at", "-due_at"):
+        # Undated tasks last either way.
+        field = (
+            F("due_at").asc(nulls_last=True)
+            if ordering == "due_at"
+            else F("due_at").desc(nulls_last=True)
+        )
+        return qs.order_by(field, "id" if ordering == "due_at" else "-id")
+    return qs.order_by(*_ordering(ordering, ACTIVITY_ORDERINGS, "-created_at"))
+
+
+def my_open_tasks(*, user: Any, limit: int = 10) -> list[Activity]:
+    """The user's undone activities, soonest due first (undated last)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        Activity.objects.filter(owner=user, done=False)
+        .select_related("account", "contact", "opportunity")
+        .order_by(F("due_at").asc(nulls_last=True), "id")[:limit]
+    )
+
+
+# ---------------------------------------------------------------- marketing
+
+
+def segment_accounts(segment: Segment) -> QuerySet[Account]:
+    return account_list(filters=dict(segment.criteria or {}))
+
+
+def segment_contacts(segment: Segment) -> QuerySet[Contact]:
+    """Contacts of the segment's accounts (all of them: sending filters for consent)."""
+    accounts = account_list(filters=dict(segment.criteria or {})).order_by().values("pk")
+    return (
+        Contact.objects.filter(account_id__in=Subquery(accounts))
+        .select_related("account")
+        .order_by("account__name", "last_name", "first_name", "id")
+    )
+
+
+def campaign_list(*, search: str = "") -> QuerySet[Campaign]:
+    qs = Campaign.objects.select_related("segment", "owner").annotate(
+        members_count=Coalesce(
+            Subquery(
+                CampaignMember.objects.filter(campaign_id=OuterRef("pk"))
+                .order_by()
+                .values("campaign_id")
+                .annotate(n=Count("pk"))
+                .values("n"),
+                output_field=models.IntegerField(),
+            ),
+            0,
+        )
+    )
+    if search.strip():
+        qs = qs.filter(name__icontains=search.strip())
+    return qs.order_by("-created_at", "-id")
+
+
+def campaign_members(*, campaign: Campaign) -> QuerySet[CampaignMember]:
+    return campaign.members.select_related("contact", "contact__account").order_by("id")

@@ -1,0 +1,38 @@
+"""The 360° customer view: a read model of every customer, built only from events.
+
+Public API for the areas that contribute to it:
+
+- `applier(*patterns)` — a function that applies a batch of events to projection rows;
+- `register_aggregate(name, defaults=..., compute=...)` — figures recomputed from those rows;
+- `register_entity_model(model)` — a projection table keyed by natural id with `account_id`;
+- `register_fact_source(name, fn)` — from a domain app (e.g. crm/facts.py): the same
+  figures computed from its own tables, compared with the view by `check_customer_view`.
+
+Importing this package registers CRM's appliers (integration's handlers.py does it).
+"""
+
+from integration.customer_view import crm_appliers  # noqa: F401 - registers crm.* appliers
+from integration.customer_view.projections import apply_events, recompute_accounts
+from integration.customer_view.registry import (
+    Batch,
+    applier,
+    fact_sources,
+    handles,
+    register_aggregate,
+    register_entity_model,
+    register_fact_source,
+    watch,
+)
+
+__all__ = [
+    "Batch",
+    "applier",
+    "apply_events",
+    "fact_sources",
+    "handles",
+    "recompute_accounts",
+    "register_aggregate",
+    "register_entity_model",
+    "register_fact_source",
+    "watch",
+]

@@ -1,0 +1,97 @@
+"""Pages of the 360° customer view: the searchable index and one page per customer."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from integration.access import area_required
+from integration.customer_view import selectors
+from integration.models import Event
+
+TIMELINE_PAGE = 25
+SEARCH_LIMIT = 50
+
+# Where a subject's own page lives, by subject type (plain paths: the apps' URL names are
+# theirs to change, and integration does not import them).
+SOURCE_PAGES = {
+    "crm.account": "/crm/accounts/{id}/",
+    "crm.contact": "/crm/contacts/{id}/",
+    "crm.opportunity": "/crm/opportunities/{id}/",
+    "crm.lead": "/crm/leads/{id}/",
+}
+DELETED_VERBS = ("deleted", "merged")
+
+
+def _timeline_items(events: list[Event]) -> list[dict]:
+    items = []
+    for event in events:
+        pattern = SOURCE_PAGES.get(event.subject_type)
+        link = None
+        if pattern and not event.type.endswith(DELETED_VERBS):
+            link = pattern.format(id=event.subject_id)
+        data = event.data or {}
+        items.append(
+            {
+                "event": event,
+                "title": data.get("name") or data.get("subject") or data.get("merged_name") or "",
+                "link": link,
+            }
+        )
+    return items
+
+
+def _timeline_context(account_id: int, before: int | None) -> dict:
+    events = selectors.timeline_page(account_id, before=before, limit=TIMELINE_PAGE + 1)
+    more = len(events) > TIMELINE_PAGE
+    events = events[:TIMELINE_PAGE]
+    return {
+        "account_id": account_id,
+        "items": _timeline_items(events),
+        "next_before": events[-1].seq if more else None,
+    }
+
+
+@area_required("customers")
+@require_GET
+def customer_index(request: HttpRequest) -> HttpResponse:
+    """Customers by name or by a contact's name or e-mail (the navbar's search box)."""
+    q = request.GET.get("q", "").strip()[:200]
+    customers = selectors.customer_search(q=q, limit=SEARCH_LIMIT)
+    context = {"q": q, "customers": customers, "limit": SEARCH_LIMIT}
+    if request.htmx and request.htmx.target == "customer-results":
+        return render(request, "integration/customer_results.html", context)
+    return render(request, "integration/customer_index.html", context)
+
+
+@area_required("customers")
+@require_GET
+def customer_detail(request: HttpRequest, account_id: int) -> HttpResponse:
+    customer = selectors.customer_get(account_id)
+    if customer is None:
+        raise Http404("No such customer.")
+    context = {
+        "customer": customer,
+        "contacts": selectors.customer_contacts(account_id),
+        "opportunities": selectors.customer_open_opportunities(account_id),
+        "activities": selectors.customer_activities(account_id),
+        "crm_account_url": SOURCE_PAGES["crm.account"].format(id=account_id),
+        **_timeline_context(account_id, None),
+    }
+    return render(request, "integration/customer_detail.html", context)
+
+
+@area_required("customers")
+@require_GET
+def customer_timeline(request: HttpRequest, account_id: int) -> HttpResponse:
+    """The next page of the timeline (htmx infinite scroll): older than `before`."""
+    if not selectors.customer_exists(account_id):
+        raise Http404("No such customer.")
+    try:
+        before = int(request.GET["before"]) if request.GET.get("before") else None
+    except ValueError:
+        before = None
+    return render(
+        request, "integration/customer_timeline.html", _timeline_context(account_id, before)
+    )

@@ -1,0 +1,106 @@
+"""The 360° pages: /customers/ with search (the navbar's box) and /customers/<id>/."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from crm import services
+from integration.customer_views import TIMELINE_PAGE
+from integration.models import Event
+from tests.integration.customer_helpers import apply_one_by_one, crm_events, crm_story
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client_(make_user) -> Client:
+    client = Client()
+    client.force_login(make_user(roles=["Sales"]))
+    return client
+
+
+@pytest.fixture
+def story():
+    story = crm_story()
+    apply_one_by_one(crm_events())
+    return story
+
+
+def test_search_finds_customers_by_name_and_by_contact_email(client_, story):
+    by_name = client_.get("/customers/", {"q": "acme"}).content.decode()
+    assert "Acme Oy" in by_name
+    assert "Beta Ab" not in by_name
+
+    by_email = client_.get("/customers/", {"q": "mika@beta"}).content.decode()
+    assert "Acme Oy" in by_email  # Mika moved to Acme
+
+    nothing = client_.get("/customers/", {"q": "zzz"}).content.decode()
+    assert "No customer matches" in nothing
+
+
+def test_search_as_htmx_returns_only_the_results(client_, story):
+    response = client_.get(
+        "/customers/", {"q": "beta"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="customer-results"
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="customer-results"')
+    assert "Beta Ab" in html
+
+
+def test_customer_page_shows_figures_contacts_opportunities_and_timeline(client_, story):
+    acme = story["acme"].pk
+
+    html = client_.get(f"/customers/{acme}/").content.decode()
+
+    assert "Acme Oy" in html
+    assert "5000.00" in html  # won
+    assert "Aino Virtanen" in html
+    opportunities = html.split('data-testid="customer-opportunities"')[1].split("</ul>")[0]
+    assert "Pilot" in opportunities
+    assert "Big deal" not in opportunities  # won: not open
+    assert "Kick-off call" in html
+    assert f'href="/crm/accounts/{acme}/"' in html
+    assert "crm.account.merged" in html
+
+
+def test_timeline_scrolls_with_htmx(client_, story):
+    acme = story["acme"]
+    for i in range(TIMELINE_PAGE + 5):
+        services.account_update(account=acme, industry=f"Retail {i}")
+    apply_one_by_one(crm_events())
+    html = client_.get(f"/customers/{acme.pk}/").content.decode()
+    assert 'hx-trigger="revealed"' in html
+    assert 'hx-swap="outerHTML"' in html
+    oldest_shown = Event.objects.filter(customer_id=acme.pk).order_by("-seq")[TIMELINE_PAGE - 1]
+
+    more = client_.get(f"/customers/{acme.pk}/timeline/", {"before": oldest_shown.seq})
+
+    assert more.status_code == 200
+    chunks = more.content.decode().split('data-seq="')[1:]
+    seqs = [int(chunk.split('"', 1)[0]) for chunk in chunks]
+    assert seqs
+    assert max(seqs) < oldest_shown.seq
+
+
+def test_unknown_customer_page_is_404(client_):
+    assert client_.get("/customers/424242/").status_code == 404
+
+
+def test_customers_area_is_needed(make_user, story):
+    client = Client()
+    client.force_login(make_user(roles=["Warehouse"]))  # no customers area
+    assert client.get("/customers/").status_code == 403
+    assert client.get(f"/customers/{story['acme'].pk}/").status_code == 403
+
+
+def test_customer_page_query_count_does_not_grow_with_the_customer(client_, story):
+    small = services.account_create(name="Small")
+    apply_one_by_one(crm_events()[-1:])
+    counts = []
+    for account_id in (small.pk, story["acme"].pk):
+        client_.get(f"/customers/{account_id}/")
+        with CaptureQueriesContext(connection) as queries:
+            assert client_.get(f"/customers/{account_id}/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
