@@ -203,6 +203,20 @@ def account_list(
     return qs.order_by(*_ordering(ordering, ACCOUNT_ORDERINGS, "name"))
 
 
+def account_tag_names(account_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Each account's tag names in name order, in one query: a list page's tags without
+    model instances or a prefetch per page."""
+    names: dict[int, list[str]] = {}
+    rows = (
+        Account.tags.through.objects.filter(account_id__in=list(account_ids))
+        .order_by("tag__name")
+        .values_list("account_id", "tag__name")
+    )
+    for account_id, name in rows:
+        names.setdefault(account_id, []).append(name)
+    return names
+
+
 def _account_search_q(search: str) -> Q:
     contacts = Contact.objects.alias(search_name=FullName()).filter(
         Q(search_name__icontains=search) | Q(email__icontains=search)

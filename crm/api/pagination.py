@@ -1,8 +1,10 @@
 """CRM list pages: cursor pages (no OFFSET at any depth), with a bounded count when filtered.
 
-An unfiltered list of a million accounts has no cheap total, so it gets none; a filtered
-or searched list gets `count`, counted up to COUNT_LIMIT rows only, so the count can never
-turn into a full scan on the hot path.
+An unfiltered list of a million accounts has no cheap total, so it gets none. The first
+page of a filtered or searched list gets `count`, counted up to COUNT_LIMIT rows only, so
+the count can never turn into a scan on the hot path; later pages (`?cursor=`) skip it:
+the client has it from the first page, and a sync walking ten thousand pages would
+otherwise count ten thousand times.
 """
 
 from collections import OrderedDict
@@ -11,18 +13,21 @@ from rest_framework.response import Response
 
 from integration.api.pagination import CursorPagination
 
-COUNT_LIMIT = 10_000
+COUNT_LIMIT = 1_000
 
 
 class FilteredCountCursorPagination(CursorPagination):
-    """`{"next", "previous", "results"}`, plus `count` when a filter or search is given."""
+    """`{"next", "previous", "results"}`, plus `count` on the first page when a filter or
+    search is given."""
 
     def paginate_queryset(self, queryset, request, view=None):
         self.count = None
-        self.counted = _is_filtered(request, view)
+        self.counted = not request.query_params.get(self.cursor_query_param) and _is_filtered(
+            request, view
+        )
         if self.counted:
             # COUNT over a LIMITed subquery: stops after COUNT_LIMIT + 1 rows.
-            total = queryset.order_by()[: COUNT_LIMIT + 1].count()
+            total = queryset.order_by().values("pk")[: COUNT_LIMIT + 1].count()
             self.count = total if total <= COUNT_LIMIT else None
         return super().paginate_queryset(queryset, request, view)
 
@@ -38,8 +43,9 @@ class FilteredCountCursorPagination(CursorPagination):
         response["properties"]["count"] = {
             "type": "integer",
             "nullable": True,
-            "description": "Only when a filter or `search` is given: the number of matching "
-            f"objects, or null when there are more than {COUNT_LIMIT:,}.",
+            "description": "Only on the first page (no `cursor`) and when a filter or `search` "
+            f"is given: the number of matching objects, or null when there are more than "
+            f"{COUNT_LIMIT:,}.",
         }
         return response
 

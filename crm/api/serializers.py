@@ -6,7 +6,9 @@ schema after its resource (`AccountRequest`, `PatchedAccountRequest` beside `Acc
 spectacular names a serializer used both ways.
 """
 
+from collections.abc import Callable, Iterable
 from datetime import UTC
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import models
@@ -49,6 +51,59 @@ class OutputSerializer(serializers.ModelSerializer):
         models.URLField: serializers.CharField,
         models.DateTimeField: UtcDateTimeField,
     }
+
+
+class ListRows:
+    """An output serializer's representation of `.values()` rows: the cheap read of a list page.
+
+    DRF builds every field of every instance through get_attribute and to_representation,
+    about 0.4 ms an account row; a list page reads the columns as dicts instead and converts
+    only the values whose representation is not the column's value (times, decimals).
+    Fields named in `computed` (tags, say) come from the caller, per row id.
+    tests/crm/test_api.py checks that the answer equals the serializer's.
+    """
+
+    # A column of these types is its own representation (for a value that is not None).
+    VERBATIM = (
+        serializers.CharField,
+        serializers.ChoiceField,
+        serializers.IntegerField,
+        serializers.BooleanField,
+    )
+
+    def __init__(self, serializer_class: type[serializers.Serializer], *, computed=()) -> None:
+        # (field name, column or None if computed, converter or None), in the field order.
+        self.plan: list[tuple[str, str | None, Callable[[Any], Any] | None]] = []
+        for name, field in serializer_class().fields.items():
+            if name in computed:
+                self.plan.append((name, None, None))
+                continue
+            if "." in field.source or field.source == "*":
+                raise ValueError(f"{name}: only plain columns can be listed from values()")
+            if isinstance(field, serializers.PrimaryKeyRelatedField):
+                self.plan.append((name, f"{field.source}_id", None))
+            elif isinstance(field, self.VERBATIM):
+                self.plan.append((name, field.source, None))
+            else:
+                self.plan.append((name, field.source, field.to_representation))
+        self.columns = [column for _name, column, _convert in self.plan if column]
+
+    def __call__(
+        self, rows: Iterable[dict[str, Any]], **computed: dict[Any, Any]
+    ) -> list[dict[str, Any]]:
+        """`rows` (dicts with self.columns) as the serializer's dicts; each computed field
+        is given as {row id: value}, a missing id meaning an empty list."""
+        result = []
+        for row in rows:
+            item = {}
+            for name, column, convert in self.plan:
+                if column is None:
+                    item[name] = computed[name].get(row["id"], [])
+                    continue
+                value = row[column]
+                item[name] = value if value is None or convert is None else convert(value)
+            result.append(item)
+        return result
 
 
 def _users():
@@ -112,6 +167,10 @@ class AccountSerializer(OutputSerializer):
             *TIMESTAMPS,
         ]
         read_only_fields = fields
+
+
+# An account list page: AccountSerializer's answer, read from columns and one tag query.
+account_list_rows = ListRows(AccountSerializer, computed=["tags"])
 
 
 @extend_schema_serializer(component_name="Account")

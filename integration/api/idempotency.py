@@ -12,9 +12,9 @@ through unless it opts in by inheriting, and a view that forgot to would silentl
 guarantee. A middleware sees every POST under /api/v1/ (viewsets, `@action` endpoints,
 plain APIViews, views added later) before any work starts. The cost is that DRF has not
 authenticated yet, so the principal is resolved here the way DRF will resolve it: a Bearer
-token through `api_token_by_secret` and the same usability rules (without touching
-`last_used_at`: the view does that), else the session user if the CSRF check DRF makes
-passes, else the client address as DRF's throttles compute it. A request whose
+token through the authentication's own `token_by_secret` and usability rules (without
+touching `last_used_at`: the view does that), else the session user if the CSRF check DRF
+makes passes, else the client address as DRF's throttles compute it. A request whose
 credentials do not resolve is passed on untouched, and the view answers 401 or 403 as
 usual.
 
@@ -36,9 +36,8 @@ from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication, get_authorization_header
 from rest_framework.throttling import BaseThrottle
 
-from integration.api.authentication import BearerTokenAuthentication
+from integration.api.authentication import BearerTokenAuthentication, token_by_secret
 from integration.models import IdempotencyKey
-from integration.selectors import api_token_by_secret
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -67,7 +66,7 @@ def request_principal(request: HttpRequest) -> str | None:
         if len(header) != 2:
             return None
         try:
-            token = api_token_by_secret(header[1].decode())
+            token = token_by_secret(header[1].decode())
         except UnicodeError:
             return None
         if token is None:

@@ -1,13 +1,16 @@
 """The CRM REST API: the integrator's shortest path, CRUD, actions, roles, bad input, pages."""
 
+import json
 from decimal import Decimal
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from crm import services
+from crm.api import serializers as s
 from crm.models import (
     Account,
     Activity,
@@ -598,6 +601,40 @@ def test_updated_since_returns_only_recent_changes(sales):
     response = sales.get(f"{API}accounts/", {"updated_since": "2024-01-01T00:00:00Z"})
 
     assert [a["id"] for a in response.json()["results"]] == [recent.pk]
+
+
+def test_the_account_list_answers_exactly_what_the_account_serializer_does(sales, seller):
+    parent = make_account("Parent Oy", tags=["vip", "b2b"], user=seller, owner=seller)
+    make_account(
+        "Child Oy",
+        parent=parent,
+        status="active",
+        kind="person",
+        size="10-49",
+        website="https://child.example",
+        email="info@child.example",
+        billing_country="FI",
+        tags=["b2b"],
+    )
+    make_account("Plain Oy")
+
+    listed = sales.get(f"{API}accounts/", {"ordering": "name"}).json()["results"]
+
+    expected = s.AccountSerializer(Account.objects.order_by("name"), many=True).data
+    assert listed == json.loads(json.dumps(expected, cls=DjangoJSONEncoder))
+    assert [list(row) for row in listed] == [list(row) for row in expected]
+
+
+def test_the_account_list_counts_on_the_first_page_only(sales):
+    for n in range(3):
+        make_account(f"Account {n}", status="active")
+
+    first = sales.get(f"{API}accounts/", {"status": "active", "page_size": 2}).json()
+    second = sales.get(first["next"]).json()
+
+    assert first["count"] == 3
+    assert "count" not in second
+    assert len(second["results"]) == 1
 
 
 def _seed_lists(count: int, pipeline) -> None:
