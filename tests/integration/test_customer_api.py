@@ -10,23 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from crm import services
 from integration.models import CustomerView, Event
 from tests.bus.conftest import bus_broker, celery_env, start_celery, wait_until  # noqa: F401
-from tests.integration.customer_helpers import apply_one_by_one, crm_events, crm_story
+from tests.integration.customer_helpers import apply_one_by_one, crm_events
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sales_client(make_user) -> Client:
-    client = Client()
-    client.force_login(make_user(roles=["Sales"]))
-    return client
-
-
-@pytest.fixture
-def story():
-    story = crm_story()
-    apply_one_by_one(crm_events())
-    return story
 
 
 def test_customer_figures_with_money_as_decimal_strings(sales_client, story):

@@ -8,39 +8,25 @@ from django.test.utils import CaptureQueriesContext
 from crm import services
 from integration.customer_views import TIMELINE_PAGE
 from integration.models import Event
-from tests.integration.customer_helpers import apply_one_by_one, crm_events, crm_story
+from tests.integration.customer_helpers import apply_one_by_one, crm_events
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def client_(make_user) -> Client:
-    client = Client()
-    client.force_login(make_user(roles=["Sales"]))
-    return client
-
-
-@pytest.fixture
-def story():
-    story = crm_story()
-    apply_one_by_one(crm_events())
-    return story
-
-
-def test_search_finds_customers_by_name_and_by_contact_email(client_, story):
-    by_name = client_.get("/customers/", {"q": "acme"}).content.decode()
+def test_search_finds_customers_by_name_and_by_contact_email(sales_client, story):
+    by_name = sales_client.get("/customers/", {"q": "acme"}).content.decode()
     assert "Acme Oy" in by_name
     assert "Beta Ab" not in by_name
 
-    by_email = client_.get("/customers/", {"q": "mika@beta"}).content.decode()
+    by_email = sales_client.get("/customers/", {"q": "mika@beta"}).content.decode()
     assert "Acme Oy" in by_email  # Mika moved to Acme
 
-    nothing = client_.get("/customers/", {"q": "zzz"}).content.decode()
+    nothing = sales_client.get("/customers/", {"q": "zzz"}).content.decode()
     assert "No customer matches" in nothing
 
 
-def test_search_as_htmx_returns_only_the_results(client_, story):
-    response = client_.get(
+def test_search_as_htmx_returns_only_the_results(sales_client, story):
+    response = sales_client.get(
         "/customers/", {"q": "beta"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="customer-results"
     )
     html = response.content.decode()
@@ -48,10 +34,10 @@ def test_search_as_htmx_returns_only_the_results(client_, story):
     assert "Beta Ab" in html
 
 
-def test_customer_page_shows_figures_contacts_opportunities_and_timeline(client_, story):
+def test_customer_page_shows_figures_contacts_opportunities_and_timeline(sales_client, story):
     acme = story["acme"].pk
 
-    html = client_.get(f"/customers/{acme}/").content.decode()
+    html = sales_client.get(f"/customers/{acme}/").content.decode()
 
     assert "Acme Oy" in html
     assert "5000.00" in html  # won
@@ -64,17 +50,17 @@ def test_customer_page_shows_figures_contacts_opportunities_and_timeline(client_
     assert "crm.account.merged" in html
 
 
-def test_timeline_scrolls_with_htmx(client_, story):
+def test_timeline_scrolls_with_htmx(sales_client, story):
     acme = story["acme"]
     for i in range(TIMELINE_PAGE + 5):
         services.account_update(account=acme, industry=f"Retail {i}")
     apply_one_by_one(crm_events())
-    html = client_.get(f"/customers/{acme.pk}/").content.decode()
+    html = sales_client.get(f"/customers/{acme.pk}/").content.decode()
     assert 'hx-trigger="revealed"' in html
     assert 'hx-swap="outerHTML"' in html
     oldest_shown = Event.objects.filter(customer_id=acme.pk).order_by("-seq")[TIMELINE_PAGE - 1]
 
-    more = client_.get(f"/customers/{acme.pk}/timeline/", {"before": oldest_shown.seq})
+    more = sales_client.get(f"/customers/{acme.pk}/timeline/", {"before": oldest_shown.seq})
 
     assert more.status_code == 200
     chunks = more.content.decode().split('data-seq="')[1:]
@@ -83,8 +69,8 @@ def test_timeline_scrolls_with_htmx(client_, story):
     assert max(seqs) < oldest_shown.seq
 
 
-def test_unknown_customer_page_is_404(client_):
-    assert client_.get("/customers/424242/").status_code == 404
+def test_unknown_customer_page_is_404(sales_client):
+    assert sales_client.get("/customers/424242/").status_code == 404
 
 
 def test_customers_area_is_needed(make_user, story):
@@ -94,13 +80,13 @@ def test_customers_area_is_needed(make_user, story):
     assert client.get(f"/customers/{story['acme'].pk}/").status_code == 403
 
 
-def test_customer_page_query_count_does_not_grow_with_the_customer(client_, story):
+def test_customer_page_query_count_does_not_grow_with_the_customer(sales_client, story):
     small = services.account_create(name="Small")
     apply_one_by_one(crm_events()[-1:])
     counts = []
     for account_id in (small.pk, story["acme"].pk):
-        client_.get(f"/customers/{account_id}/")
+        sales_client.get(f"/customers/{account_id}/")
         with CaptureQueriesContext(connection) as queries:
-            assert client_.get(f"/customers/{account_id}/").status_code == 200
+            assert sales_client.get(f"/customers/{account_id}/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
