@@ -12,4 +12,6 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
     path("integration/", include("integration.api.urls")),
     path("crm/", include("crm.api.urls")),
+    path("inventory/", include("inventory.api.urls")),
+    path("sales/", include("sales.api.urls")),
 ]
