@@ -64,6 +64,9 @@ def user_has_perms(user, perms: Iterable[str]) -> bool:
         return True
     if not _MODEL_PERMISSION_BACKENDS.issuperset(settings.AUTHENTICATION_BACKENDS):
         return user.has_perms(sorted(wanted))
+    held = getattr(user, _HELD_ATTRIBUTE, None)
+    if held is not None:
+        return wanted <= held
     pairs = [perm.split(".", 1) for perm in sorted(wanted)]
     if any(len(pair) != 2 for pair in pairs):
         return False  # not "app_label.codename": ModelBackend never grants it either
@@ -75,6 +78,41 @@ def user_has_perms(user, perms: Iterable[str]) -> bool:
         cursor.execute(_held_permissions_sql(len(pairs)), params)
         held = {f"{app_label}.{codename}" for app_label, codename in cursor.fetchall()}
     return wanted <= held
+
+
+# Where a user loaded for one request keeps the permissions that came with it (see
+# remember_held_permissions); a user object never outlives its request.
+_HELD_ATTRIBUTE = "_tandem_held_permissions"
+
+
+def remember_held_permissions(user, perms: Iterable[str]) -> None:
+    """Record every permission `user` holds, read in the same query that loaded the user
+    (see held_permissions_subquery), so this request's checks need no query of their own."""
+    setattr(user, _HELD_ATTRIBUTE, frozenset(perms))
+
+
+def held_permissions_subquery(user_id_sql: str) -> str:
+    """SQL for the permissions ("app_label.codename") of the user whose id is the SQL
+    expression `user_id_sql`: their own and their groups', as ModelBackend grants them."""
+    qn = connection.ops.quote_name
+    user_model = get_user_model()
+    user_perms = user_model._meta.get_field("user_permissions")
+    user_groups = user_model._meta.get_field("groups")
+    group_perms = Group._meta.get_field("permissions")
+    content_type_fk = Permission._meta.get_field("content_type")
+    return (
+        f"SELECT ct.app_label || '.' || p.codename FROM {qn(Permission._meta.db_table)} p "  # noqa: S608 - names from the models
+        f"INNER JOIN {qn(ContentType._meta.db_table)} ct "
+        f"ON ct.{qn(ContentType._meta.pk.column)} = p.{qn(content_type_fk.column)} "
+        f"WHERE p.{qn(Permission._meta.pk.column)} IN ("
+        f"SELECT up.{qn(user_perms.m2m_reverse_name())} FROM {qn(user_perms.m2m_db_table())} up "
+        f"WHERE up.{qn(user_perms.m2m_column_name())} = {user_id_sql} "
+        f"UNION ALL SELECT gp.{qn(group_perms.m2m_reverse_name())} "
+        f"FROM {qn(user_groups.m2m_db_table())} ug "
+        f"INNER JOIN {qn(group_perms.m2m_db_table())} gp "
+        f"ON gp.{qn(group_perms.m2m_column_name())} = ug.{qn(user_groups.m2m_reverse_name())} "
+        f"WHERE ug.{qn(user_groups.m2m_column_name())} = {user_id_sql})"
+    )
 
 
 @cache

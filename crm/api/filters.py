@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from crm.models import Account, Activity, Campaign, Contact, Lead, Opportunity, Segment
+from integration.api.filters import FilterSet
 
 MAX_ID = 2**63 - 1
 
@@ -65,7 +66,7 @@ def _id(field: str, what: str):
     return IdFilter(field_name=f"{field}_id", help_text=f"The {what}'s id.")
 
 
-class AccountFilter(django_filters.FilterSet):
+class AccountFilter(FilterSet):
     owner = _owner()
     status = django_filters.ChoiceFilter(choices=Account.Status.choices)
     kind = django_filters.ChoiceFilter(choices=Account.Kind.choices)
@@ -83,7 +84,7 @@ class AccountFilter(django_filters.FilterSet):
         fields = []
 
 
-class ContactFilter(django_filters.FilterSet):
+class ContactFilter(FilterSet):
     account = _id("account", "account")
     owner = _owner()
     email = django_filters.CharFilter(lookup_expr="iexact")
@@ -98,7 +99,7 @@ class ContactFilter(django_filters.FilterSet):
         fields = []
 
 
-class LeadFilter(django_filters.FilterSet):
+class LeadFilter(FilterSet):
     owner = _owner()
     status = django_filters.ChoiceFilter(choices=Lead.Status.choices)
     source = django_filters.ChoiceFilter(choices=Lead.Source.choices)
@@ -111,7 +112,7 @@ class LeadFilter(django_filters.FilterSet):
         fields = []
 
 
-class OpportunityFilter(django_filters.FilterSet):
+class OpportunityFilter(FilterSet):
     account = _id("account", "account")
     owner = _owner()
     status = django_filters.ChoiceFilter(choices=Opportunity.Status.choices)
@@ -138,7 +139,7 @@ class OpportunityFilter(django_filters.FilterSet):
         fields = []
 
 
-class ActivityFilter(django_filters.FilterSet):
+class ActivityFilter(FilterSet):
     account = _id("account", "account")
     contact = _id("contact", "contact")
     opportunity = _id("opportunity", "opportunity")
@@ -153,7 +154,7 @@ class ActivityFilter(django_filters.FilterSet):
         fields = []
 
 
-class CampaignFilter(django_filters.FilterSet):
+class CampaignFilter(FilterSet):
     owner = _owner()
     status = django_filters.ChoiceFilter(choices=Campaign.Status.choices)
     segment = _id("segment", "segment")
@@ -164,7 +165,7 @@ class CampaignFilter(django_filters.FilterSet):
         fields = []
 
 
-class SegmentFilter(django_filters.FilterSet):
+class SegmentFilter(FilterSet):
     owner = _owner()
     updated_since = _updated_since()
 

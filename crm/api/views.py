@@ -180,6 +180,10 @@ class AccountViewSet(CrmViewSet):
         tags = selectors.account_tag_names(row["id"] for row in page)
         return self.get_paginated_response(rows(page, tags=tags))
 
+    def rows_with_ids(self, ids: "list[int]"):
+        """The list rows of these accounts (see FilteredCountCursorPagination)."""
+        return Account.objects.filter(pk__in=ids).values(*s.account_list_rows.columns)
+
     def service_create(self, data):
         query = _valid(CheckDuplicatesQuery, self.request.query_params)
         check = query["check_duplicates"]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from integration.access import held_permissions_subquery, remember_held_permissions
 from integration.events import set_current_actor
 from integration.models import ApiToken
 from integration.services import TOKEN_PREFIX, api_token_touch, hash_token
@@ -34,7 +35,11 @@ def token_by_secret(raw: str) -> ApiToken | None:
     # Constant-time compare: the prefix is public, the rest of the secret is not.
     if not hmac.compare_digest(token.token_hash, hash_token(raw)):
         return None
-    token.user = _instance(get_user_model(), user_columns, row[len(token_columns) :])
+    user_values = row[len(token_columns) : len(token_columns) + len(user_columns)]
+    token.user = _instance(get_user_model(), user_columns, user_values)
+    if len(row) > len(token_columns) + len(user_columns):
+        # The user's permissions came with the token: the request's checks need no query.
+        remember_held_permissions(token.user, row[-1])
     return token
 
 
@@ -60,7 +65,12 @@ def _columns(model: type[Model], alias: str) -> list:
 
 @cache
 def _token_query() -> tuple[str, list, list]:
-    """The token-and-user join, built once from the models' metadata."""
+    """The token-and-user join, built once from the models' metadata.
+
+    On PostgreSQL it also carries the user's permissions ("app_label.codename", their own
+    and their groups'), so that a request authenticated by a token checks them without
+    another query; they are read afresh with the token on every request.
+    """
     qn = connection.ops.quote_name
     user_model = get_user_model()
     token_columns = _columns(ApiToken, "t")
@@ -69,6 +79,8 @@ def _token_query() -> tuple[str, list, list]:
         [f"t.{qn(field.column)}" for field in ApiToken._meta.concrete_fields]
         + [f"u.{qn(field.column)}" for field in user_model._meta.concrete_fields]
     )
+    if connection.vendor == "postgresql":
+        selected += f", ARRAY({held_permissions_subquery('u.' + qn(user_model._meta.pk.column))})"
     user_fk = ApiToken._meta.get_field("user")
     sql = (
         f"SELECT {selected} FROM {qn(ApiToken._meta.db_table)} t "  # noqa: S608 - names from the models

@@ -6,6 +6,7 @@ from functools import cache
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
+from redis import Redis
 from redis.commands.core import Script
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -32,6 +33,20 @@ return {0, count, oldest[2]}
 @cache
 def _window_script() -> Script:
     return caches[DEFAULT_CACHE_ALIAS]._cache.get_client(write=True).register_script(_WINDOW_LUA)
+
+
+# One Redis client per connection pool: Django's cache builds a new client object (a few
+# hundred response callbacks) on every call, which costs more than the script's round trip.
+_clients: dict[int, Redis] = {}
+
+
+def _client_for(backend: RedisCache) -> Redis:
+    cache_client = backend._cache
+    pool = cache_client._get_connection_pool(True)  # writes go to the first server
+    client = _clients.get(id(pool))
+    if client is None or client.connection_pool is not pool:
+        client = _clients[id(pool)] = cache_client._client(connection_pool=pool)
+    return client
 
 
 class _SettingsRate:
@@ -73,7 +88,7 @@ class _RedisWindow:
                 uuid.uuid4().hex,
                 math.ceil(self.duration * 1000),
             ],
-            client=backend._cache.get_client(key, write=True),
+            client=_client_for(backend),
         )
         if allowed:
             return True

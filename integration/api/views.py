@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integration.api.filters import FilterSet
 from integration.api.serializers import ApiTokenSerializer, MeSerializer
 from integration.models import ApiToken
 from integration.selectors import api_token_list
@@ -44,7 +45,7 @@ class MeView(APIView):
         return Response(MeSerializer(data).data)
 
 
-class ApiTokenFilter(django_filters.FilterSet):
+class ApiTokenFilter(FilterSet):
     user = django_filters.NumberFilter(field_name="user_id", help_text="The owner's user id.")
     status = django_filters.ChoiceFilter(
         choices=[("active", "active"), ("revoked", "revoked")], method="filter_status"

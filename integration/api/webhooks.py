@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from integration.api.etag import IF_MATCH, IF_NONE_MATCH, ETagMixin
+from integration.api.filters import FilterSet
 from integration.models import WebhookSubscription
 from integration.webhooks import (
     MAX_EVENT_TYPES,
@@ -121,7 +122,7 @@ class RotateSecretSerializer(serializers.Serializer):
 # ---------------------------------------------------------------- views
 
 
-class WebhookSubscriptionFilter(django_filters.FilterSet):
+class WebhookSubscriptionFilter(FilterSet):
     active = django_filters.BooleanFilter()
     status = django_filters.ChoiceFilter(choices=[(s, s) for s in STATUSES], method="filter_status")
 
