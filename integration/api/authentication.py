@@ -19,8 +19,8 @@ from integration.services import TOKEN_PREFIX, api_token_touch, hash_token
 def token_by_secret(raw: str) -> ApiToken | None:
     """The token a raw secret belongs to (in any state) with its user loaded, or None.
 
-    What `integration.selectors.api_token_by_secret` answers, in one plain SQL join: every
-    API request asks, and compiling the ORM query cost more than running it. The state is
+    One plain SQL join: every API request asks, and compiling the equivalent ORM query
+    (ApiToken with select_related("user"), by prefix) cost more than running it. The state is
     read afresh on every call (nothing cached), so a revoked token fails at once.
     """
     if not raw.startswith(TOKEN_PREFIX):

@@ -5,8 +5,8 @@ import re
 import pytest
 from django.test import Client
 
+from integration.api.authentication import token_by_secret
 from integration.models import ApiToken
-from integration.selectors import api_token_by_secret
 from integration.services import api_token_create
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def test_admin_creates_a_token_and_shows_it_once(admin_client_, make_user):
 
     assert response.status_code == 200
     raw = re.search(r'id="api-token-secret">(tdm_[^<]+)<', response.content.decode()).group(1)
-    token = api_token_by_secret(raw)
+    token = token_by_secret(raw)
     assert token.user == owner
     assert token.scopes == ["crm:read", "sales:write"]
     detail = admin_client_.get(f"/admin/integration/apitoken/{token.pk}/change/")
