@@ -381,6 +381,15 @@ CELERY_BEAT_SCHEDULE["integration.purge_idempotency_keys"] = {
     "task": "integration.purge_idempotency_keys",
     "schedule": timedelta(hours=1),
 }
+# Sales: contract renewal reminders (30 days ahead) and overdue quotes marked expired, daily.
+CELERY_BEAT_SCHEDULE["sales.remind_contract_renewals"] = {
+    "task": "sales.remind_contract_renewals",
+    "schedule": timedelta(days=1),
+}
+CELERY_BEAT_SCHEDULE["inventory.propose_reorders"] = {
+    "task": "inventory.propose_reorders",
+    "schedule": timedelta(hours=1),
+}
 
 # ------------------------------------------------------------------ outbound webhooks
 # Seconds one POST to a subscriber may take in all (connect, send, answer) before it fails.

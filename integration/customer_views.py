@@ -20,6 +20,9 @@ SOURCE_PAGES = {
     "crm.contact": "/crm/contacts/{id}/",
     "crm.opportunity": "/crm/opportunities/{id}/",
     "crm.lead": "/crm/leads/{id}/",
+    "sales.salesorder": "/sales/orders/{id}/",
+    "sales.quote": "/sales/quotes/{id}/",
+    "sales.contract": "/sales/contracts/{id}/",
 }
 DELETED_VERBS = ("deleted", "merged")
 
@@ -31,15 +34,22 @@ def _timeline_items(events: list[Event]) -> list[dict]:
         link = None
         if pattern and not event.type.endswith(DELETED_VERBS):
             link = pattern.format(id=event.subject_id)
-        data = event.data or {}
-        items.append(
-            {
-                "event": event,
-                "title": data.get("name") or data.get("subject") or data.get("merged_name") or "",
-                "link": link,
-            }
-        )
+        items.append({"event": event, "title": _timeline_title(event.data or {}), "link": link})
     return items
+
+
+def _timeline_title(data: dict) -> str:
+    """A name for the entry: the subject's name, or a sales document's number and amount."""
+    if "number" in data:
+        parts = [data["number"], data.get("title") or ""]
+        amount = data.get("total", data.get("value"))
+        if amount is not None:
+            parts.append(f"{amount} {data.get('currency', '')}".strip())
+        shipped = (data.get("shipment") or {}).get("lines")
+        if shipped:
+            parts.append(f"{len(shipped)} product(s) shipped")
+        return " · ".join(p for p in parts if p)
+    return data.get("name") or data.get("subject") or data.get("merged_name") or ""
 
 
 def _timeline_context(account_id: int, before: int | None) -> dict:
@@ -76,6 +86,9 @@ def customer_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         "contacts": selectors.customer_contacts(account_id),
         "opportunities": selectors.customer_open_opportunities(account_id),
         "activities": selectors.customer_activities(account_id),
+        "orders": selectors.customer_recent_orders(account_id),
+        "quotes": selectors.customer_open_quotes(account_id),
+        "contracts": selectors.customer_contracts(account_id),
         "crm_account_url": SOURCE_PAGES["crm.account"].format(id=account_id),
         **_timeline_context(account_id, None),
     }

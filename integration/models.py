@@ -353,6 +353,9 @@ class CustomerView(models.Model):
     orders_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
     open_orders_count = models.PositiveIntegerField(default=0)
     last_order_at = models.DateTimeField(null=True, blank=True)
+    # Up to 5 products by quantity over the counted orders (see sales_appliers), as
+    # [{"product_id", "sku", "name", "quantity", "total"}] with decimal strings.
+    top_products = models.JSONField(default=list, blank=True)
     invoiced_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
     paid_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
     outstanding_total = models.DecimalField(
@@ -437,3 +440,61 @@ class CustomerActivity(CustomerEntity):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class CustomerOrder(CustomerEntity):
+    """A sales order as its sales.order.* events tell it (lines as in the event data)."""
+
+    order_id = models.BigIntegerField(primary_key=True)
+    number = models.CharField(max_length=50, blank=True)
+    status = models.CharField(max_length=20, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    subtotal = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    tax_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    lines = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-order_id"]
+
+    def __str__(self) -> str:
+        return self.number or f"order {self.order_id}"
+
+
+class CustomerQuote(CustomerEntity):
+    """A sales quote as its sales.quote.* events tell it."""
+
+    quote_id = models.BigIntegerField(primary_key=True)
+    number = models.CharField(max_length=50, blank=True)
+    status = models.CharField(max_length=20, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    valid_until = models.DateField(null=True, blank=True)
+    order_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-quote_id"]
+
+    def __str__(self) -> str:
+        return self.number or f"quote {self.quote_id}"
+
+
+class CustomerContract(CustomerEntity):
+    """A contract as its sales.contract.* events tell it."""
+
+    contract_id = models.BigIntegerField(primary_key=True)
+    number = models.CharField(max_length=50, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=20, blank=True)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    value = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    currency = models.CharField(max_length=3, blank=True)
+    auto_renew = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-contract_id"]
+
+    def __str__(self) -> str:
+        return self.title or self.number or f"contract {self.contract_id}"

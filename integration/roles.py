@@ -87,6 +87,10 @@ ROLES: dict[str, Role] = {
             "crm.*_activity",
             "crm.*_tag",
             "crm.change_lead",  # to convert a lead
+            "sales.*",
+            "inventory.view_product",  # the catalogue and its stock figures
+            "inventory.view_category",
+            "inventory.view_warehouse",
         ),
         description="Accounts to orders.",
     ),
@@ -110,7 +114,11 @@ ROLES: dict[str, Role] = {
     "Finance": Role(
         areas=_areas("customers", "finance"), description="Ledger, invoices, payments, VAT."
     ),
-    "Warehouse": Role(areas=_areas("inventory"), description="Stock, warehouses, purchasing."),
+    "Warehouse": Role(
+        areas=_areas("inventory"),
+        permissions=("inventory.*",),
+        description="Stock, warehouses, purchasing.",
+    ),
 }
 
 

@@ -29,9 +29,23 @@ class CanViewCustomers(permissions.BasePermission):
         return user_has_perm(request.user, VIEW_PERMISSION)
 
 
+class CustomerTopProductSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.DecimalField(max_digits=14, decimal_places=3)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
 class CustomerSerializer(serializers.ModelSerializer):
     id = serializers.IntegerField(source="account_id")
     tags = serializers.ListField(child=serializers.CharField())
+    top_products = CustomerTopProductSerializer(
+        many=True,
+        read_only=True,
+        help_text="Up to 5 products by quantity over the counted (confirmed, shipped or "
+        "closed) orders; `total` sums their line totals.",
+    )
 
     class Meta:
         model = CustomerView
@@ -54,6 +68,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "orders_total",
             "open_orders_count",
             "last_order_at",
+            "top_products",
             "invoiced_total",
             "paid_total",
             "outstanding_total",

@@ -14,13 +14,17 @@ ERROR_SCHEMA = {
 }
 VALIDATION_ERROR_SCHEMA = {
     "type": "object",
-    "description": "Bad input: `code` is `invalid`; each offending field maps to its messages.",
+    "description": "Bad input: `code` is `invalid`; each offending field maps to its messages. "
+    "A nested field (the `lines` of an order) maps to its own errors as DRF nests them: by "
+    'item index (`{"lines": {"1": {"quantity": ["..."]}}}`) or `non_field_errors`.',
     "properties": {
         "code": {"type": "string", "example": "invalid"},
         "detail": {"type": "string"},
     },
     "required": ["code", "detail"],
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "additionalProperties": {
+        "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]
+    },
 }
 
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}

@@ -8,10 +8,14 @@ Public API for the areas that contribute to it:
 - `register_fact_source(name, fn)` — from a domain app (e.g. crm/facts.py): the same
   figures computed from its own tables, compared with the view by `check_customer_view`.
 
-Importing this package registers CRM's appliers (integration's handlers.py does it).
+Importing this package registers the CRM and sales appliers (integration's handlers.py
+does it). `top_products` is the ranking rule sales/facts.py shares with the view.
 """
 
-from integration.customer_view import crm_appliers  # noqa: F401 - registers crm.* appliers
+from integration.customer_view import (
+    crm_appliers,  # noqa: F401 - registers crm.* appliers
+    sales_appliers,  # noqa: F401 - registers sales.* appliers
+)
 from integration.customer_view.projections import apply_events, recompute_accounts
 from integration.customer_view.registry import (
     Batch,
@@ -23,6 +27,7 @@ from integration.customer_view.registry import (
     register_fact_source,
     watch,
 )
+from integration.customer_view.sales_appliers import top_products
 
 __all__ = [
     "Batch",
@@ -34,5 +39,6 @@ __all__ = [
     "register_aggregate",
     "register_entity_model",
     "register_fact_source",
+    "top_products",
     "watch",
 ]

@@ -7,7 +7,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from integration.models import (
     CustomerActivity,
     CustomerContact,
+    CustomerContract,
     CustomerOpportunity,
+    CustomerOrder,
+    CustomerQuote,
     CustomerView,
     Event,
 )
@@ -63,6 +66,32 @@ def customer_activities(account_id: int, *, limit: int = 20) -> list[CustomerAct
         CustomerActivity.objects.filter(account_id=account_id, deleted=False).order_by(
             "done", "due_at", "-activity_id"
         )[:limit]
+    )
+
+
+def customer_recent_orders(account_id: int, *, limit: int = 10) -> list[CustomerOrder]:
+    """The newest orders of every status (drafts and cancelled ones too), newest first."""
+    return list(
+        CustomerOrder.objects.filter(account_id=account_id, deleted=False)
+        .defer("lines")
+        .order_by("-order_id")[:limit]
+    )
+
+
+def customer_open_quotes(account_id: int, *, limit: int = 10) -> list[CustomerQuote]:
+    return list(
+        CustomerQuote.objects.filter(
+            account_id=account_id, deleted=False, status__in=("draft", "sent")
+        ).order_by("-quote_id")[:limit]
+    )
+
+
+def customer_contracts(account_id: int, *, limit: int = 10) -> list[CustomerContract]:
+    """Contracts that have not ended, soonest end first."""
+    return list(
+        CustomerContract.objects.filter(account_id=account_id, deleted=False)
+        .exclude(status="ended")
+        .order_by("end_date", "-contract_id")[:limit]
     )
 
 

@@ -1,5 +1,0 @@
-"""Pages of inventory."""
-
-from integration.views import area_placeholder
-
-index = area_placeholder("inventory")

@@ -1,0 +1,22 @@
+"""Fixtures for the inventory tests: the events a test published, users in roles."""
+
+import pytest
+
+from integration.models import Event
+
+
+@pytest.fixture
+def new_events(db):
+    """new_events(prefix) → the events published since the fixture was set up, oldest first."""
+    start = Event.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+    def events(type_prefix: str = "") -> list[Event]:
+        qs = Event.objects.filter(seq__gt=start, type__startswith=type_prefix).order_by("seq")
+        return list(qs)
+
+    return events
+
+
+@pytest.fixture
+def warehouse_user(make_user):
+    return make_user(roles=["Warehouse"], username="wendy")
