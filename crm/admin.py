@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from crm import services
 from crm.models import (
@@ -25,92 +24,9 @@ from crm.models import (
     Tag,
     WebLeadForm,
 )
-from crm.services.base import editable_fields
+from integration.admin_base import ServiceAdmin, apply_each
 from integration.errors import DomainError
 from integration.events import acting_as
-
-
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
-        return " ".join(exc.messages)
-    return str(getattr(exc, "detail", exc))
-
-
-class ServiceAdmin(admin.ModelAdmin):
-    """Saves and deletes through the app's services, so an admin edit publishes its event.
-
-    Subclasses implement `create(request, data)`, `update(obj, data)` and `delete(obj)`;
-    `data` holds the form's model fields (all of them on create, the changed ones on edit).
-    """
-
-    m2m_fields: tuple[str, ...] = ()
-
-    def create(self, request: HttpRequest, data: dict[str, Any]) -> Model:
-        raise NotImplementedError
-
-    def update(self, obj: Model, data: dict[str, Any]) -> Model:
-        raise NotImplementedError
-
-    def delete(self, obj: Model) -> None:
-        raise NotImplementedError
-
-    def _form_data(self, form, *, changed_only: bool) -> dict[str, Any]:
-        allowed = editable_fields(self.model)
-        names = form.changed_data if changed_only else list(form.cleaned_data)
-        return {
-            name: form.cleaned_data[name]
-            for name in names
-            if name in allowed or name in self.m2m_fields
-        }
-
-    def save_model(self, request, obj, form, change):
-        with acting_as(request.user):
-            if change:
-                # The form already wrote onto `obj`; the service compares against the row.
-                fresh = type(obj)._default_manager.get(pk=obj.pk)
-                result = self.update(fresh, self._form_data(form, changed_only=True))
-            else:
-                result = self.create(request, self._form_data(form, changed_only=False))
-        for field in self.model._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(result, field.attname))
-        obj._state.adding = False
-
-    def save_related(self, request, form, formsets, change):
-        # Many-to-many fields went through the service in save_model; inlines still save.
-        for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
-
-    def delete_model(self, request, obj):
-        with acting_as(request.user):
-            self.delete(obj)
-
-    def delete_queryset(self, request, queryset):
-        refused = []
-        with acting_as(request.user):
-            for obj in queryset:
-                try:
-                    self.delete(obj)
-                except DomainError as exc:
-                    refused.append(f"{obj}: {exc.detail}")
-        if refused:
-            messages.error(request, "Not deleted — " + "; ".join(refused))
-
-    def _guarded(self, request: HttpRequest, view, *args, **kwargs) -> HttpResponse:
-        """A rule the form could not see (a domain error) becomes a message, not a 500."""
-        try:
-            return view(request, *args, **kwargs)
-        except (DomainError, ValidationError) as exc:
-            messages.error(request, _error_text(exc))
-            return HttpResponseRedirect(request.get_full_path())
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        return self._guarded(request, super().changeform_view, object_id, form_url, extra_context)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        return self._guarded(request, super().delete_view, object_id, extra_context)
-
 
 # ---------------------------------------------------------------- accounts
 
@@ -296,14 +212,9 @@ class LeadAdmin(ServiceAdmin):
 
     @admin.action(description="Convert selected leads (new account and contact each)")
     def convert_leads(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
-        converted, refused = 0, []
-        with acting_as(request.user):
-            for lead in queryset:
-                try:
-                    services.lead_convert(lead=lead, user=request.user)
-                    converted += 1
-                except (DomainError, ValidationError) as exc:
-                    refused.append(f"{lead}: {_error_text(exc)}")
+        converted, refused = apply_each(
+            request, queryset, lambda lead: services.lead_convert(lead=lead, user=request.user)
+        )
         if converted:
             messages.success(request, f"Converted {converted} lead(s).")
         if refused:

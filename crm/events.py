@@ -9,31 +9,27 @@ from __future__ import annotations
 from typing import Any
 
 from crm.models import Account, Activity, Campaign, Contact, Lead, Opportunity
-from integration.events import register_event_type
+from integration.event_schemas import (
+    BOOL,
+    DATETIME,
+    ID,
+    MONEY,
+    NULLABLE_DATE,
+    NULLABLE_ID,
+    TEXT,
+    array_schema,
+    enum_schema,
+    iso,
+    object_schema,
+    register_event_types,
+)
 
-ID = {"type": "integer"}
-NULLABLE_ID = {"type": ["integer", "null"]}
-TEXT = {"type": "string"}
-NULLABLE_TEXT = {"type": ["string", "null"]}
-MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
-DATETIME = {"type": ["string", "null"], "format": "date-time"}
-
-
-def _object(properties: dict[str, Any], *, required: list[str] | None = None) -> dict:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties) if required is None else required,
-        "additionalProperties": False,
-    }
-
-
-ACCOUNT = _object(
+ACCOUNT = object_schema(
     {
         "id": ID,
         "name": TEXT,
-        "kind": {"enum": [c.value for c in Account.Kind]},
-        "status": {"enum": [c.value for c in Account.Status]},
+        "kind": enum_schema(Account.Kind),
+        "status": enum_schema(Account.Status),
         "industry": TEXT,
         "size": TEXT,
         "website": TEXT,
@@ -44,10 +40,10 @@ ACCOUNT = _object(
         "owner_id": NULLABLE_ID,
         "owner_name": TEXT,
         "parent_id": NULLABLE_ID,
-        "tags": {"type": "array", "items": TEXT},
+        "tags": array_schema(TEXT),
     }
 )
-CONTACT = _object(
+CONTACT = object_schema(
     {
         "id": ID,
         "account_id": ID,
@@ -56,10 +52,10 @@ CONTACT = _object(
         "email": TEXT,
         "phone": TEXT,
         "title": TEXT,
-        "marketing_consent": {"type": "boolean"},
+        "marketing_consent": BOOL,
     }
 )
-OPPORTUNITY = _object(
+OPPORTUNITY = object_schema(
     {
         "id": ID,
         "account_id": ID,
@@ -69,51 +65,51 @@ OPPORTUNITY = _object(
         "stage_id": ID,
         "stage": TEXT,
         "probability": {"type": "integer", "minimum": 0, "maximum": 100},
-        "status": {"enum": [c.value for c in Opportunity.Status]},
-        "expected_close_date": {"type": ["string", "null"], "format": "date"},
+        "status": enum_schema(Opportunity.Status),
+        "expected_close_date": NULLABLE_DATE,
         "lost_reason": TEXT,
         "closed_at": DATETIME,
         "owner_id": NULLABLE_ID,
         "source_campaign_id": NULLABLE_ID,
     }
 )
-ACTIVITY = _object(
+ACTIVITY = object_schema(
     {
         "id": ID,
-        "kind": {"enum": [c.value for c in Activity.Kind]},
+        "kind": enum_schema(Activity.Kind),
         "subject": TEXT,
         "account_id": NULLABLE_ID,
         "contact_id": NULLABLE_ID,
         "opportunity_id": NULLABLE_ID,
         "due_at": DATETIME,
-        "done": {"type": "boolean"},
+        "done": BOOL,
         "done_at": DATETIME,
         "owner_id": NULLABLE_ID,
     }
 )
-LEAD = _object(
+LEAD = object_schema(
     {
         "id": ID,
         "first_name": TEXT,
         "last_name": TEXT,
         "company": TEXT,
         "email": TEXT,
-        "source": {"enum": [c.value for c in Lead.Source]},
-        "status": {"enum": [c.value for c in Lead.Status]},
+        "source": enum_schema(Lead.Source),
+        "status": enum_schema(Lead.Status),
         "score": {"type": "integer"},
         "account_id": NULLABLE_ID,
         "contact_id": NULLABLE_ID,
         "opportunity_id": NULLABLE_ID,
     }
 )
-DELETED = _object({"id": ID, "account_id": NULLABLE_ID, "name": TEXT})
+DELETED = object_schema({"id": ID, "account_id": NULLABLE_ID, "name": TEXT})
 
 _TYPES: list[tuple[str, dict, str]] = [
     ("crm.account.created", ACCOUNT, "An account (customer) was created."),
     ("crm.account.updated", ACCOUNT, "An account's profile changed."),
     (
         "crm.account.merged",
-        _object(
+        object_schema(
             {
                 "id": ID,
                 "merged_id": ID,
@@ -148,7 +144,7 @@ _TYPES: list[tuple[str, dict, str]] = [
     ("crm.activity.deleted", DELETED, "An activity was deleted."),
     (
         "crm.campaign.sent",
-        _object(
+        object_schema(
             {
                 "id": ID,
                 "name": TEXT,
@@ -161,15 +157,10 @@ _TYPES: list[tuple[str, dict, str]] = [
     ),
 ]
 
-for _name, _schema, _description in _TYPES:
-    register_event_type(_name, schema=_schema, description=_description)
+register_event_types(_TYPES)
 
 
 # ---------------------------------------------------------------- payloads
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _user_name(user) -> str:
@@ -224,9 +215,9 @@ def opportunity_data(opportunity: Opportunity) -> dict[str, Any]:
         "stage": opportunity.stage.name,
         "probability": opportunity.probability,
         "status": opportunity.status,
-        "expected_close_date": _iso(opportunity.expected_close_date),
+        "expected_close_date": iso(opportunity.expected_close_date),
         "lost_reason": opportunity.lost_reason,
-        "closed_at": _iso(opportunity.closed_at),
+        "closed_at": iso(opportunity.closed_at),
         "owner_id": opportunity.owner_id,
         "source_campaign_id": opportunity.source_campaign_id,
     }
@@ -240,9 +231,9 @@ def activity_data(activity: Activity) -> dict[str, Any]:
         "account_id": activity.account_id,
         "contact_id": activity.contact_id,
         "opportunity_id": activity.opportunity_id,
-        "due_at": _iso(activity.due_at),
+        "due_at": iso(activity.due_at),
         "done": activity.done,
-        "done_at": _iso(activity.done_at),
+        "done_at": iso(activity.done_at),
         "owner_id": activity.owner_id,
     }
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 
 from crm.models import (
     Account,
@@ -22,7 +22,6 @@ from crm.models import (
     Stage,
     Tag,
 )
-from integration.errors import DomainError
 from integration.pages import ListFilterForm
 from integration.widgets import LookupSelect
 
@@ -44,24 +43,6 @@ def lookup(kind: str, **kwargs: Any) -> LookupSelect:
 
 def _blank(choices: Any, label: str = "Any") -> list[tuple[str, str]]:
     return [("", label), *[(value, text) for value, text in choices if value != ""]]
-
-
-def apply_error(form: forms.BaseForm, error: Exception) -> None:
-    """Show a service's ValidationError or DomainError on the form, next to its field."""
-    if isinstance(error, ValidationError):
-        if hasattr(error, "error_dict"):
-            for field, messages in error.message_dict.items():
-                target = field if field in form.fields else None
-                if field == NON_FIELD_ERRORS:
-                    target = None
-                form.add_error(target, messages if target else [f"{m}" for m in messages])
-        else:
-            form.add_error(None, error.messages)
-    elif isinstance(error, DomainError):
-        field = getattr(error, "field", None)
-        form.add_error(field if field in form.fields else None, error.detail)
-    else:
-        raise error
 
 
 # ------------------------------------------------------------------ list filters

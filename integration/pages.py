@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import autodiscover_modules
 
@@ -262,6 +263,13 @@ class ListPage:
 
     def allowed_sorts(self) -> set[str]:
         return {column.sort for column in self.columns if column.sort}
+
+
+def new_action(request: HttpRequest, perm: str, url_name: str, label: str) -> list[dict[str, str]]:
+    """A list page's "New …" button (testid "new") when the user has `perm`; else none."""
+    if not request.user.has_perm(perm):
+        return []
+    return [{"url": reverse(url_name), "label": label, "testid": "new"}]
 
 
 def render_list(

@@ -11,8 +11,9 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Model
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
+from integration.admin_base import ReadOnlyAdmin, ReadOnlyInline, apply_each, error_text
+from integration.admin_base import ServiceAdmin as BaseServiceAdmin
 from integration.errors import DomainError
 from integration.events import acting_as
 from inventory import services
@@ -31,96 +32,13 @@ from inventory.models import (
     Warehouse,
     WarehouseStock,
 )
-from inventory.services.base import editable_fields
 
 
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
-        return " ".join(exc.messages)
-    return str(getattr(exc, "detail", exc))
-
-
-class ServiceAdmin(admin.ModelAdmin):
-    """Saves (and deletes) through inventory.services, so an admin edit publishes its event."""
-
-    def create(self, request: HttpRequest, data: dict[str, Any]) -> Model:
-        raise NotImplementedError
-
-    def update(self, obj: Model, data: dict[str, Any]) -> Model:
-        raise NotImplementedError
+class ServiceAdmin(BaseServiceAdmin):
+    """Saves through inventory.services; what has no delete service is deactivated instead."""
 
     def delete(self, obj: Model) -> None:
         raise DomainError("Deactivate it instead of deleting it.")
-
-    def _form_data(self, form, *, changed_only: bool) -> dict[str, Any]:
-        allowed = editable_fields(self.model)
-        names = form.changed_data if changed_only else list(form.cleaned_data)
-        return {name: form.cleaned_data[name] for name in names if name in allowed}
-
-    def save_model(self, request, obj, form, change):
-        with acting_as(request.user):
-            if change:
-                fresh = type(obj)._default_manager.get(pk=obj.pk)
-                result = self.update(fresh, self._form_data(form, changed_only=True))
-            else:
-                result = self.create(request, self._form_data(form, changed_only=False))
-        for field in self.model._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(result, field.attname))
-        obj._state.adding = False
-
-    def delete_model(self, request, obj):
-        with acting_as(request.user):
-            self.delete(obj)
-
-    def delete_queryset(self, request, queryset):
-        refused = []
-        with acting_as(request.user):
-            for obj in queryset:
-                try:
-                    self.delete(obj)
-                except DomainError as exc:
-                    refused.append(f"{obj}: {exc.detail}")
-        if refused:
-            messages.error(request, "Not deleted — " + "; ".join(refused))
-
-    def _guarded(self, request: HttpRequest, view, *args, **kwargs) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except (DomainError, ValidationError) as exc:
-            messages.error(request, _error_text(exc))
-            return HttpResponseRedirect(request.get_full_path())
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        return self._guarded(request, super().changeform_view, object_id, form_url, extra_context)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        return self._guarded(request, super().delete_view, object_id, extra_context)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Derived or append-only data: looked at, never written here."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # ---------------------------------------------------------------- catalogue
@@ -208,7 +126,7 @@ class WarehouseAdmin(ServiceAdmin):
             try:
                 services.warehouse_make_default(warehouse=warehouse)
             except ValidationError as exc:
-                messages.error(request, _error_text(exc))
+                messages.error(request, error_text(exc))
 
 
 @admin.register(Location)
@@ -371,14 +289,13 @@ class PurchaseOrderAdmin(ReadOnlyAdmin):
         return [field.name for field in PurchaseOrder._meta.fields]
 
     def _each(self, request, queryset, service, verb: str) -> None:
-        done = 0
-        with acting_as(request.user):
-            for order in queryset:
-                try:
-                    service(order=order, actor=request.user)
-                    done += 1
-                except DomainError as exc:
-                    messages.error(request, f"{order}: {exc.detail}")
+        # A refused order (a domain rule, or invalid such as sending one without lines) is a
+        # message, never a 500.
+        done, refused = apply_each(
+            request, queryset, lambda order: service(order=order, actor=request.user)
+        )
+        for reason in refused:
+            messages.error(request, reason)
         if done:
             messages.success(request, f"{done} purchase order(s) {verb}.")
 

@@ -6,31 +6,25 @@ money as decimal strings, ids as integers.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from integration.events import register_event_type
+from integration.event_schemas import (
+    BOOL,
+    ID,
+    MONEY,
+    NULLABLE_ID,
+    QUANTITY,
+    TEXT,
+    array_schema,
+    enum_schema,
+    object_schema,
+    register_event_types,
+)
+from integration.event_schemas import money_text as money
+from integration.event_schemas import quantity_text as qty
 from inventory.models import Product, PurchaseOrder, Warehouse, WarehouseStock
 
-ID = {"type": "integer"}
-NULLABLE_ID = {"type": ["integer", "null"]}
-TEXT = {"type": "string"}
-BOOL = {"type": "boolean"}
-MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
-QUANTITY = {"type": "string", "pattern": r"^-?\d+\.\d{3}$"}
-DATETIME = {"type": ["string", "null"], "format": "date-time"}
-
-
-def _object(properties: dict[str, Any], *, required: list[str] | None = None) -> dict:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties) if required is None else required,
-        "additionalProperties": False,
-    }
-
-
-PRODUCT = _object(
+PRODUCT = object_schema(
     {
         "id": ID,
         "sku": TEXT,
@@ -46,7 +40,7 @@ PRODUCT = _object(
         "barcode": TEXT,
     }
 )
-STOCK = _object(
+STOCK = object_schema(
     {
         "product_id": ID,
         "sku": TEXT,
@@ -58,7 +52,7 @@ STOCK = _object(
         "reference": TEXT,
     }
 )
-STOCK_LOW = _object(
+STOCK_LOW = object_schema(
     {
         "product_id": ID,
         "sku": TEXT,
@@ -69,21 +63,20 @@ STOCK_LOW = _object(
         "max_qty": QUANTITY,
     }
 )
-PURCHASE_ORDER = _object(
+PURCHASE_ORDER = object_schema(
     {
         "id": ID,
         "number": TEXT,
         "supplier_id": ID,
         "supplier_name": TEXT,
         "warehouse_id": ID,
-        "status": {"enum": [c.value for c in PurchaseOrder.Status]},
-        "source": {"enum": [c.value for c in PurchaseOrder.Source]},
+        "status": enum_schema(PurchaseOrder.Status),
+        "source": enum_schema(PurchaseOrder.Source),
         "currency": TEXT,
         "subtotal": MONEY,
         "total": MONEY,
-        "lines": {
-            "type": "array",
-            "items": _object(
+        "lines": array_schema(
+            object_schema(
                 {
                     "line_id": ID,
                     "product_id": ID,
@@ -93,12 +86,12 @@ PURCHASE_ORDER = _object(
                     "unit_price": MONEY,
                     "line_total": MONEY,
                 }
-            ),
-        },
+            )
+        ),
         # On purchase_order.received: what this receipt brought in.
         "receipt": {
             "type": ["array", "null"],
-            "items": _object({"product_id": ID, "sku": TEXT, "quantity": QUANTITY}),
+            "items": object_schema({"product_id": ID, "sku": TEXT, "quantity": QUANTITY}),
         },
     }
 )
@@ -127,19 +120,10 @@ _TYPES: list[tuple[str, dict, str]] = [
     ("inventory.purchase_order.cancelled", PURCHASE_ORDER, "A purchase order was cancelled."),
 ]
 
-for _name, _schema, _description in _TYPES:
-    register_event_type(_name, schema=_schema, description=_description)
+register_event_types(_TYPES)
 
 
 # ---------------------------------------------------------------- payloads
-
-
-def qty(value: Decimal) -> str:
-    return f"{Decimal(value):.3f}"
-
-
-def money(value: Decimal) -> str:
-    return f"{Decimal(value):.2f}"
 
 
 def product_data(product: Product) -> dict[str, Any]:

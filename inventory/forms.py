@@ -9,9 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 
-from integration.errors import DomainError
 from integration.pages import ListFilterForm
 from inventory.models import (
     Category,
@@ -22,21 +21,6 @@ from inventory.models import (
     Supplier,
     Warehouse,
 )
-
-
-def apply_error(form: forms.BaseForm, error: Exception) -> None:
-    """Show a service's ValidationError or DomainError on the form, next to its field."""
-    if isinstance(error, ValidationError):
-        if hasattr(error, "error_dict"):
-            for field, messages in error.message_dict.items():
-                target = field if field in form.fields and field != NON_FIELD_ERRORS else None
-                form.add_error(target, messages)
-        else:
-            form.add_error(None, error.messages)
-    elif isinstance(error, DomainError):
-        form.add_error(None, error.detail)
-    else:
-        raise error
 
 
 def _blank(choices: Any, label: str = "Any") -> list[tuple[str, str]]:

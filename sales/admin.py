@@ -8,12 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from integration.errors import DomainError
-from integration.events import acting_as
+from integration.admin_base import ReadOnlyInline, apply_each
 from sales import services
 from sales.models import (
     Contract,
@@ -26,27 +24,14 @@ from sales.models import (
 )
 
 
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
-        return " ".join(exc.messages)
-    return str(getattr(exc, "detail", exc))
-
-
 def _transition(label: str, call: Callable[[Any, Any], Any], permission: str = "change"):
     """An admin action applying a service to each selected document, reporting refusals."""
 
     @admin.action(description=label, permissions=[permission])
     def run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-        done, refused = 0, []
-        with acting_as(request.user):
-            for obj in queryset.order_by("pk"):
-                try:
-                    call(obj, request.user)
-                    done += 1
-                except (DomainError, ValidationError) as exc:
-                    refused.append(f"{obj}: {_error_text(exc)}")
+        done, refused = apply_each(
+            request, queryset.order_by("pk"), lambda obj: call(obj, request.user)
+        )
         if done:
             messages.success(request, f"{label}: {done} done.")
         if refused:
@@ -54,17 +39,6 @@ def _transition(label: str, call: Callable[[Any, Any], Any], permission: str = "
 
     run.__name__ = label.lower().replace(" ", "_")
     return run
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class DocumentAdmin(admin.ModelAdmin):

@@ -9,35 +9,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from integration.events import register_event_type
+from integration.event_schemas import (
+    BOOL,
+    DATE,
+    DATETIME,
+    ID,
+    MONEY,
+    NULLABLE_DATE,
+    NULLABLE_ID,
+    PERCENT,
+    QUANTITY,
+    TEXT,
+    array_schema,
+    enum_schema,
+    iso,
+    money_text,
+    object_schema,
+    quantity_text,
+    register_event_types,
+)
 from sales.models import Contract, OrderLine, Quote, QuoteLine, SalesOrder
-from sales.rounding import decimal_text
 
-ID = {"type": "integer"}
-NULLABLE_ID = {"type": ["integer", "null"]}
-TEXT = {"type": "string"}
-MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
-QUANTITY = {"type": "string", "pattern": r"^-?\d+\.\d{3}$"}
-PERCENT = MONEY
-DATETIME = {"type": ["string", "null"], "format": "date-time"}
-DATE = {"type": "string", "format": "date"}
-NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
-
-
-def _object(properties: dict[str, Any], *, required: list[str] | None = None) -> dict:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties) if required is None else required,
-        "additionalProperties": False,
-    }
-
-
-def _array(items: dict) -> dict:
-    return {"type": "array", "items": items}
-
-
-ORDER_LINE = _object(
+ORDER_LINE = object_schema(
     {
         "line_id": ID,
         "product_id": ID,
@@ -55,19 +48,21 @@ ORDER_PROPERTIES = {
     "order_id": ID,
     "number": TEXT,
     "account_id": ID,
-    "status": {"enum": [c.value for c in SalesOrder.Status]},
+    "status": enum_schema(SalesOrder.Status),
     "currency": TEXT,
     "subtotal": MONEY,
     "tax_total": MONEY,
     "total": MONEY,
     "confirmed_at": DATETIME,
-    "lines": _array(ORDER_LINE),
+    "lines": array_schema(ORDER_LINE),
 }
-ORDER = _object(ORDER_PROPERTIES)
-SHIPMENT_LINE = _object({"product_id": ID, "sku": TEXT, "quantity": QUANTITY})
-ORDER_SHIPPED = _object({**ORDER_PROPERTIES, "shipment": _object({"lines": _array(SHIPMENT_LINE)})})
+ORDER = object_schema(ORDER_PROPERTIES)
+SHIPMENT_LINE = object_schema({"product_id": ID, "sku": TEXT, "quantity": QUANTITY})
+ORDER_SHIPPED = object_schema(
+    {**ORDER_PROPERTIES, "shipment": object_schema({"lines": array_schema(SHIPMENT_LINE)})}
+)
 
-QUOTE_LINE = _object(
+QUOTE_LINE = object_schema(
     {
         "line_id": ID,
         "product_id": ID,
@@ -81,35 +76,35 @@ QUOTE_LINE = _object(
         "line_total": MONEY,
     }
 )
-QUOTE = _object(
+QUOTE = object_schema(
     {
         "quote_id": ID,
         "number": TEXT,
         "account_id": ID,
         "contact_id": NULLABLE_ID,
         "opportunity_id": NULLABLE_ID,
-        "status": {"enum": [c.value for c in Quote.Status]},
+        "status": enum_schema(Quote.Status),
         "currency": TEXT,
         "subtotal": MONEY,
         "tax_total": MONEY,
         "total": MONEY,
         "valid_until": NULLABLE_DATE,
         "order_id": NULLABLE_ID,
-        "lines": _array(QUOTE_LINE),
+        "lines": array_schema(QUOTE_LINE),
     }
 )
-CONTRACT = _object(
+CONTRACT = object_schema(
     {
         "contract_id": ID,
         "number": TEXT,
         "account_id": ID,
         "title": TEXT,
-        "status": {"enum": [c.value for c in Contract.Status]},
+        "status": enum_schema(Contract.Status),
         "start_date": DATE,
         "end_date": DATE,
         "value": MONEY,
         "currency": TEXT,
-        "auto_renew": {"type": "boolean"},
+        "auto_renew": BOOL,
     }
 )
 
@@ -140,23 +135,10 @@ _TYPES: list[tuple[str, dict, str]] = [
     ("sales.contract.ended", CONTRACT, "A contract ended."),
 ]
 
-for _name, _schema, _description in _TYPES:
-    register_event_type(_name, schema=_schema, description=_description)
+register_event_types(_TYPES)
 
 
 # ---------------------------------------------------------------- payloads
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _money(value) -> str:
-    return decimal_text(value, 2)
-
-
-def _qty(value) -> str:
-    return decimal_text(value, 3)
 
 
 def _line_common(line: QuoteLine | OrderLine) -> dict[str, Any]:
@@ -166,11 +148,11 @@ def _line_common(line: QuoteLine | OrderLine) -> dict[str, Any]:
         "product_id": line.product_id,
         "sku": product.sku,
         "name": product.name,
-        "quantity": _qty(line.quantity),
-        "unit_price": _money(line.unit_price),
-        "discount_percent": _money(line.discount_percent),
-        "tax_rate": _money(line.tax_rate),
-        "line_total": _money(line.line_total),
+        "quantity": quantity_text(line.quantity),
+        "unit_price": money_text(line.unit_price),
+        "discount_percent": money_text(line.discount_percent),
+        "tax_rate": money_text(line.tax_rate),
+        "line_total": money_text(line.line_total),
     }
 
 
@@ -182,12 +164,12 @@ def order_data(order: SalesOrder, lines: list[OrderLine]) -> dict[str, Any]:
         "account_id": order.account_id,
         "status": order.status,
         "currency": order.currency,
-        "subtotal": _money(order.subtotal),
-        "tax_total": _money(order.tax_total),
-        "total": _money(order.total),
-        "confirmed_at": _iso(order.confirmed_at),
+        "subtotal": money_text(order.subtotal),
+        "tax_total": money_text(order.tax_total),
+        "total": money_text(order.total),
+        "confirmed_at": iso(order.confirmed_at),
         "lines": [
-            {**_line_common(line), "quantity_shipped": _qty(line.quantity_shipped)}
+            {**_line_common(line), "quantity_shipped": quantity_text(line.quantity_shipped)}
             for line in lines
         ],
     }
@@ -202,10 +184,10 @@ def quote_data(quote: Quote, lines: list[QuoteLine]) -> dict[str, Any]:
         "opportunity_id": quote.opportunity_id,
         "status": quote.status,
         "currency": quote.currency,
-        "subtotal": _money(quote.subtotal),
-        "tax_total": _money(quote.tax_total),
-        "total": _money(quote.total),
-        "valid_until": _iso(quote.valid_until),
+        "subtotal": money_text(quote.subtotal),
+        "tax_total": money_text(quote.tax_total),
+        "total": money_text(quote.total),
+        "valid_until": iso(quote.valid_until),
         "order_id": quote.order_id,
         "lines": [{**_line_common(line), "description": line.description} for line in lines],
     }
@@ -220,7 +202,7 @@ def contract_data(contract: Contract) -> dict[str, Any]:
         "status": contract.status,
         "start_date": contract.start_date.isoformat(),
         "end_date": contract.end_date.isoformat(),
-        "value": _money(contract.value),
+        "value": money_text(contract.value),
         "currency": contract.currency,
         "auto_renew": contract.auto_renew,
     }

@@ -59,7 +59,8 @@ class ContractFilterForm(ListFilterForm):
 
 
 class _AccountLinkedForm(forms.Form):
-    """Account and contact pickers; the contacts offered follow the chosen account."""
+    """Account and contact pickers; the contacts (and the other `linked` pickers) offered
+    follow the chosen account, and must belong to it."""
 
     account = forms.ModelChoiceField(
         queryset=Account.objects.only("id", "name"),
@@ -70,6 +71,8 @@ class _AccountLinkedForm(forms.Form):
         required=False,
         widget=lookup("contact", include=("account",), placeholder="Search contacts…"),
     )
+    # Pickers that must belong to the chosen account: (field, the account's related manager).
+    linked: tuple[tuple[str, str], ...] = (("contact", "contacts"),)
 
     def __init__(self, *args: Any, fixed_account: Account | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -80,15 +83,19 @@ class _AccountLinkedForm(forms.Form):
         if fixed_account is not None:
             self.fields["account"].disabled = True
             self.initial["account"] = fixed_account.pk
-            self.fields["contact"].queryset = fixed_account.contacts.all()
-            self.fields["contact"].widget.params = {"account": fixed_account.pk}
-            self.fields["contact"].widget.include = ()
+            for name, related in self.linked:
+                field = self.fields[name]
+                field.queryset = getattr(fixed_account, related).all()
+                field.widget.params = {"account": fixed_account.pk}
+                field.widget.include = ()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        account, contact = data.get("account"), data.get("contact")
-        if account and contact and contact.account_id != account.pk:
-            self.add_error("contact", "This contact belongs to another account.")
+        account = data.get("account")
+        for name, _related in self.linked:
+            chosen = data.get(name)
+            if account and chosen and chosen.account_id != account.pk:
+                self.add_error(name, f"This {name} belongs to another account.")
         if data.get("currency"):
             data["currency"] = data["currency"].upper()
         return data
@@ -104,20 +111,7 @@ class QuoteForm(_AccountLinkedForm):
     currency = _currency_field()
     valid_until = forms.DateField(required=False, widget=DATE_INPUT)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-    def __init__(self, *args: Any, fixed_account: Account | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, fixed_account=fixed_account, **kwargs)
-        if fixed_account is not None:
-            self.fields["opportunity"].queryset = fixed_account.opportunities.all()
-            self.fields["opportunity"].widget.params = {"account": fixed_account.pk}
-            self.fields["opportunity"].widget.include = ()
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        account, opportunity = data.get("account"), data.get("opportunity")
-        if account and opportunity and opportunity.account_id != account.pk:
-            self.add_error("opportunity", "This opportunity belongs to another account.")
-        return data
+    linked = (("contact", "contacts"), ("opportunity", "opportunities"))
 
 
 class OrderForm(_AccountLinkedForm):

@@ -1,4 +1,5 @@
-"""The one place money is rounded: ROUND_HALF_UP to cents, and the line and document sums.
+"""How sales documents sum up: line amounts and document totals, rounded by integration.rounding
+(ROUND_HALF_UP to cents, the one rounding helper of all apps).
 
 line_total = round(quantity * unit_price * (1 - discount / 100))
 tax_amount = round(line_total * tax_rate / 100)           (per line)
@@ -9,22 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-CENT = Decimal("0.01")
-MILLI = Decimal("0.001")
+from integration.rounding import round_money as money
+
 HUNDRED = Decimal("100")
 ZERO_MONEY = Decimal("0.00")
-
-
-def money(value: Decimal | int | str) -> Decimal:
-    """A money amount rounded half up to cents."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def quantity(value: Decimal | int | str) -> Decimal:
-    """A quantity with the three decimals quantities are stored with."""
-    return Decimal(value).quantize(MILLI, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -59,8 +50,3 @@ def document_totals(lines: Iterable[LineAmounts]) -> DocumentTotals:
     return DocumentTotals(
         subtotal=money(subtotal), tax_total=money(tax_total), total=money(subtotal + tax_total)
     )
-
-
-def decimal_text(value: Decimal, places: int) -> str:
-    """A decimal as the fixed-point string events and APIs carry ("10.00", "1.000")."""
-    return f"{Decimal(value):.{places}f}"

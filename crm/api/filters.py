@@ -4,70 +4,21 @@ Related objects are filtered by id with integer filters, not model-choice filter
 would load and validate against a queryset on every request.
 """
 
-from datetime import UTC
-
 import django_filters
-from django import forms
-from django_filters.fields import IsoDateTimeField
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
 from crm.models import Account, Activity, Campaign, Contact, Lead, Opportunity, Segment
-from integration.api.filters import FilterSet
-
-MAX_ID = 2**63 - 1
-
-
-class _IdField(forms.IntegerField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(django_filters.NumberFilter):
-    """A whole, positive id: `?owner=1.5` or an id past bigint is bad input, not a query."""
-
-    field_class = _IdField
-
-
-class _UtcDateTimeField(IsoDateTimeField):
-    def to_python(self, value):
-        moment = super().to_python(value)
-        if moment is None:
-            return None
-        # PostgreSQL refuses UTC offsets past ±15:59 that ISO 8601 allows: send UTC.
-        try:
-            return moment.astimezone(UTC)
-        except OverflowError as exc:
-            raise forms.ValidationError("Out of the supported range.", code="invalid") from exc
-
-
-class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
-    """An ISO 8601 date-time, compared in UTC."""
-
-    field_class = _UtcDateTimeField
-
-
-def _owner():
-    return IdFilter(field_name="owner_id", help_text="The owner's user id.")
-
-
-def _updated_since():
-    return UtcDateTimeFilter(
-        field_name="updated_at",
-        lookup_expr="gte",
-        help_text="Changed at or after this time (ISO 8601), e.g. for incremental syncs.",
-    )
-
-
-def _id(field: str, what: str):
-    return IdFilter(field_name=f"{field}_id", help_text=f"The {what}'s id.")
+from integration.api.filters import (
+    FilterSet,
+    IdFilter,
+    UtcDateTimeFilter,
+    id_filter,
+    owner_filter,
+    updated_since_filter,
+)
 
 
 class AccountFilter(FilterSet):
-    owner = _owner()
+    owner = owner_filter()
     status = django_filters.ChoiceFilter(choices=Account.Status.choices)
     kind = django_filters.ChoiceFilter(choices=Account.Kind.choices)
     industry = django_filters.CharFilter(lookup_expr="iexact")
@@ -75,9 +26,9 @@ class AccountFilter(FilterSet):
         field_name="billing_country", lookup_expr="iexact", help_text="Billing country code."
     )
     tag = django_filters.CharFilter(field_name="tags__name", help_text="Has this tag.")
-    parent = _id("parent", "parent account")
+    parent = id_filter("parent", "parent account")
     domain = django_filters.CharFilter(lookup_expr="iexact")
-    updated_since = _updated_since()
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Account
@@ -85,14 +36,14 @@ class AccountFilter(FilterSet):
 
 
 class ContactFilter(FilterSet):
-    account = _id("account", "account")
-    owner = _owner()
+    account = id_filter("account", "account")
+    owner = owner_filter()
     email = django_filters.CharFilter(lookup_expr="iexact")
     marketing_consent = django_filters.BooleanFilter()
     tag = django_filters.CharFilter(
         field_name="account__tags__name", help_text="The account's tag."
     )
-    updated_since = _updated_since()
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Contact
@@ -100,12 +51,12 @@ class ContactFilter(FilterSet):
 
 
 class LeadFilter(FilterSet):
-    owner = _owner()
+    owner = owner_filter()
     status = django_filters.ChoiceFilter(choices=Lead.Status.choices)
     source = django_filters.ChoiceFilter(choices=Lead.Source.choices)
-    campaign = _id("campaign", "campaign")
+    campaign = id_filter("campaign", "campaign")
     email = django_filters.CharFilter(lookup_expr="iexact")
-    updated_since = _updated_since()
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Lead
@@ -113,12 +64,12 @@ class LeadFilter(FilterSet):
 
 
 class OpportunityFilter(FilterSet):
-    account = _id("account", "account")
-    owner = _owner()
+    account = id_filter("account", "account")
+    owner = owner_filter()
     status = django_filters.ChoiceFilter(choices=Opportunity.Status.choices)
-    stage = _id("stage", "stage")
+    stage = id_filter("stage", "stage")
     pipeline = IdFilter(field_name="stage__pipeline_id", help_text="Pipeline id.")
-    source_campaign = _id("source_campaign", "source campaign")
+    source_campaign = id_filter("source_campaign", "source campaign")
     tag = django_filters.CharFilter(
         field_name="account__tags__name", help_text="The account's tag."
     )
@@ -132,7 +83,7 @@ class OpportunityFilter(FilterSet):
         lookup_expr="lte",
         help_text="Expected to close on or before.",
     )
-    updated_since = _updated_since()
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Opportunity
@@ -140,14 +91,14 @@ class OpportunityFilter(FilterSet):
 
 
 class ActivityFilter(FilterSet):
-    account = _id("account", "account")
-    contact = _id("contact", "contact")
-    opportunity = _id("opportunity", "opportunity")
-    owner = _owner()
+    account = id_filter("account", "account")
+    contact = id_filter("contact", "contact")
+    opportunity = id_filter("opportunity", "opportunity")
+    owner = owner_filter()
     kind = django_filters.ChoiceFilter(choices=Activity.Kind.choices)
     done = django_filters.BooleanFilter()
     due_before = UtcDateTimeFilter(field_name="due_at", lookup_expr="lte")
-    updated_since = _updated_since()
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Activity
@@ -155,10 +106,10 @@ class ActivityFilter(FilterSet):
 
 
 class CampaignFilter(FilterSet):
-    owner = _owner()
+    owner = owner_filter()
     status = django_filters.ChoiceFilter(choices=Campaign.Status.choices)
-    segment = _id("segment", "segment")
-    updated_since = _updated_since()
+    segment = id_filter("segment", "segment")
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Campaign
@@ -166,8 +117,8 @@ class CampaignFilter(FilterSet):
 
 
 class SegmentFilter(FilterSet):
-    owner = _owner()
-    updated_since = _updated_since()
+    owner = owner_filter()
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Segment

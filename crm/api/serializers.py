@@ -7,11 +7,9 @@ spectacular names a serializer used both ways.
 """
 
 from collections.abc import Callable, Iterable
-from datetime import UTC
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import models
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
@@ -26,31 +24,16 @@ from crm.models import (
     Stage,
     Tag,
 )
+from integration.api import fields
 
 User = get_user_model()
 
 TIMESTAMPS = ["version", "created_at", "updated_at"]
 
 
-class UtcDateTimeField(serializers.DateTimeField):
-    """Times in UTC ("…Z"): a local zone's historical offsets (Helsinki's +01:39:49 before
-    1921) are not valid RFC 3339."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("default_timezone", UTC)
-        super().__init__(**kwargs)
-
-
-class OutputSerializer(serializers.ModelSerializer):
+class OutputSerializer(fields.OutputSerializer):
     """An answer's shape. E-mail and URL fields are plain strings, since "" (not given) is
     neither a valid e-mail nor a URI to a schema validator; times are in UTC."""
-
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.EmailField: serializers.CharField,
-        models.URLField: serializers.CharField,
-        models.DateTimeField: UtcDateTimeField,
-    }
 
 
 class ListRows:

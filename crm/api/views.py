@@ -5,24 +5,16 @@ serializers. PUT and PATCH take `If-Match` (ETagMixin); PUT requires the require
 and, like PATCH, leaves fields it does not name unchanged.
 """
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from django.db.models import ProtectedError, Q
 from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_vary_headers
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-)
-from rest_framework import filters, permissions, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from crm import selectors, services
@@ -31,101 +23,16 @@ from crm.api import serializers as s
 from crm.api.pagination import FilteredCountCursorPagination
 from crm.api.throttling import WebLeadRateThrottle
 from crm.models import Account, Activity, Campaign, Contact, Lead, Opportunity, Segment, WebLeadForm
-from integration.api.etag import IF_MATCH, IF_NONE_MATCH, ETagMixin
 from integration.api.pagination import CursorPagination
-from integration.errors import DomainError
-
-NOT_MODIFIED = OpenApiResponse(description="Not modified: your `If-None-Match` is current.")
+from integration.api.viewsets import ServiceModelViewSet, crud_schema, validated
 
 
-class InUse(DomainError):
-    code = "protected"
-    default_detail = "Other records still refer to this one: it cannot be deleted."
-
-
-def crud_schema(output, create_input, update_input):
-    """The schema of a CRUD viewset whose writes take input serializers and answer `output`."""
-    return extend_schema_view(
-        create=extend_schema(request=create_input, responses={201: output}),
-        update=extend_schema(request=update_input, responses=output, parameters=[IF_MATCH]),
-        partial_update=extend_schema(request=update_input, responses=output, parameters=[IF_MATCH]),
-        retrieve=extend_schema(
-            responses={200: output, 304: NOT_MODIFIED}, parameters=[IF_NONE_MATCH]
-        ),
-    )
-
-
-def _valid(serializer_class, data, *, instance=None, partial: bool = False) -> dict[str, Any]:
-    serializer = serializer_class(instance, data=data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-class SelectorSearchFilter(filters.SearchFilter):
-    """Documents `?search=`; the view hands the term to its selector, which knows what a
-    match is for its resource (an account matches by its contacts' names and e-mails too)."""
-
-    def filter_queryset(self, request, queryset, view):
-        return queryset
-
-
-# ETags, cursor pages, filters and the create/update/delete flow shared by the CRM
-# resources; each subclass names its selector and services. (A comment, not a docstring:
-# the schema would show it on every operation of a subclass without its own.)
-class CrmViewSet(ETagMixin, viewsets.ModelViewSet):
+# The CRM resources: the shared service-backed viewset, with the CRM's counted first pages.
+# (A comment, not a docstring: the schema would show it on every operation of a subclass
+# without its own.)
+class CrmViewSet(ServiceModelViewSet):
     api_scope = "crm"
     pagination_class = FilteredCountCursorPagination
-    filter_backends: ClassVar = [DjangoFilterBackend, SelectorSearchFilter, filters.OrderingFilter]
-    create_serializer_class: ClassVar[type[serializers.Serializer]]
-    update_serializer_class: ClassVar[type[serializers.Serializer]]
-    detail_url_name: ClassVar[str]
-
-    def search_term(self) -> str:
-        """The list's `?search=` term, validated (no NUL characters, for one)."""
-        if self.action != "list":
-            return ""
-        raw = self.request.query_params.get(SelectorSearchFilter.search_param, "")
-        try:
-            return serializers.CharField(allow_blank=True).run_validation(raw)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError(
-                {SelectorSearchFilter.search_param: exc.detail}
-            ) from exc
-
-    def create(self, request: Request, *args, **kwargs) -> Response:
-        data = _valid(self.create_serializer_class, request.data)
-        instance = self.service_create(data)
-        location = reverse(self.detail_url_name, args=[instance.pk], request=request)
-        return Response(
-            self.get_serializer(instance).data,
-            status=status.HTTP_201_CREATED,
-            headers={"Location": location},
-        )
-
-    def apply_update(self, request: Request, *args, **kwargs) -> Response:
-        # Runs after ETagMixin checked If-Match, with the row locked.
-        partial = kwargs.pop("partial", False)
-        instance = self.get_object()
-        data = _valid(
-            self.update_serializer_class, request.data, instance=instance, partial=partial
-        )
-        instance = self.service_update(instance, data)
-        return Response(self.get_serializer(instance).data)
-
-    def perform_destroy(self, instance) -> None:
-        try:
-            self.service_delete(instance)
-        except ProtectedError as exc:
-            raise InUse from exc
-
-    def service_create(self, data: dict[str, Any]):
-        raise NotImplementedError
-
-    def service_update(self, instance, data: dict[str, Any]):
-        raise NotImplementedError
-
-    def service_delete(self, instance) -> None:
-        raise NotImplementedError
 
 
 # ---------------------------------------------------------------- accounts
@@ -185,7 +92,7 @@ class AccountViewSet(CrmViewSet):
         return Account.objects.filter(pk__in=ids).values(*s.account_list_rows.columns)
 
     def service_create(self, data):
-        query = _valid(CheckDuplicatesQuery, self.request.query_params)
+        query = validated(CheckDuplicatesQuery, self.request.query_params)
         check = query["check_duplicates"]
         return services.account_create(user=self.request.user, check_duplicates=check, **data)
 
@@ -200,7 +107,7 @@ class AccountViewSet(CrmViewSet):
     def merge(self, request: Request, pk: str | None = None) -> Response:
         """Fold a duplicate into this account; the duplicate is deleted."""
         into = self.get_object()
-        data = _valid(s.AccountMergeSerializer, request.data)
+        data = validated(s.AccountMergeSerializer, request.data)
         account = services.account_merge(into=into, duplicate=data["duplicate"])
         return Response(self.get_serializer(account).data)
 
@@ -277,7 +184,7 @@ class LeadViewSet(CrmViewSet):
         new ones. A lead converts once: again is 409 `already_converted`.
         """
         lead = self.get_object()
-        data = _valid(s.LeadConvertSerializer, request.data)
+        data = validated(s.LeadConvertSerializer, request.data)
         lead = services.lead_convert(
             lead=lead,
             user=request.user,
@@ -322,7 +229,7 @@ class OpportunityViewSet(CrmViewSet):
     def move(self, request: Request, pk: str | None = None) -> Response:
         """Move to another stage of its pipeline; a won or lost stage closes it."""
         opportunity = self.get_object()
-        data = _valid(s.OpportunityMoveSerializer, request.data)
+        data = validated(s.OpportunityMoveSerializer, request.data)
         opportunity = services.opportunity_move(
             opportunity=opportunity, stage=data["stage"], lost_reason=data["lost_reason"]
         )
@@ -385,11 +292,7 @@ class SegmentViewSet(CrmViewSet):
     }
 
     def get_queryset(self):
-        term = self.search_term()
-        segments = Segment.objects.all()
-        if term:
-            segments = segments.filter(Q(name__icontains=term) | Q(description__icontains=term))
-        return segments
+        return self.searched(Segment.objects.all(), "name", "description")
 
     def service_create(self, data):
         return services.segment_create(user=self.request.user, **data)
@@ -478,7 +381,7 @@ class WebLeadView(APIView):
     )
     def post(self, request: Request, key: str) -> Response:
         self.form = get_object_or_404(WebLeadForm.objects.filter(active=True), key=key)
-        data = _valid(s.WebLeadSerializer, request.data)
+        data = validated(s.WebLeadSerializer, request.data)
         # The service refuses an origin off the allow-list (403 `origin_not_allowed`) and
         # quietly drops a submission whose honeypot is filled in.
         services.web_lead_submit(form=self.form, data=data, origin=request.headers.get("Origin"))

@@ -21,7 +21,7 @@ from crm.events import (
     opportunity_data,
 )
 from crm.models import Account, Activity, CampaignMember, Contact, Lead, Opportunity, Tag
-from crm.services.base import (
+from integration.changes import (
     FieldChanges,
     default_owner,
     field_error,

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from crm.events import activity_data, deleted_data
 from crm.models import Account, Activity, Contact, Opportunity
-from crm.services.base import (
+from integration.changes import (
     FieldChanges,
     default_owner,
     lock_version,

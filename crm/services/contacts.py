@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from crm.events import contact_data, deleted_data
 from crm.models import Account, Contact
-from crm.services.base import (
+from integration.changes import (
     FieldChanges,
     default_owner,
     field_error,

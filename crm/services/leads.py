@@ -14,9 +14,9 @@ from crm.errors import AlreadyConverted, FormInactive, OriginNotAllowed
 from crm.events import lead_data
 from crm.models import Account, Contact, Lead, WebLeadForm
 from crm.services.accounts import account_create
-from crm.services.base import FieldChanges, default_owner, field_error, lock_version, save_changes
 from crm.services.contacts import contact_create
 from crm.services.opportunities import opportunity_create
+from integration.changes import FieldChanges, default_owner, field_error, lock_version, save_changes
 from integration.events import publish
 
 # Set only by lead_convert.

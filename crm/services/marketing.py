@@ -16,7 +16,7 @@ from crm import selectors
 from crm.errors import CampaignAlreadySent, CampaignHasNoSegment, SegmentInUse
 from crm.events import campaign_data
 from crm.models import Campaign, CampaignMember, Segment
-from crm.services.base import FieldChanges, default_owner, field_error, save_changes
+from integration.changes import FieldChanges, default_owner, field_error, save_changes
 from integration.events import publish
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from crm.errors import InvalidStage, NoDefaultPipeline
 from crm.events import deleted_data, opportunity_data
 from crm.models import Account, Opportunity, Stage
-from crm.services.base import FieldChanges, lock_version, publish_deleted, save_changes
+from integration.changes import FieldChanges, lock_version, publish_deleted, save_changes
 from integration.events import publish
 
 # Derived from the stage: set through opportunity_move (or a stage in opportunity_update).

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crm import selectors, services
 from crm.forms import AccountFilterForm, AccountForm, MergeForm
 from crm.models import Account
-from crm.views.common import can, crm_permission, form_page, run_action, save_with
+from crm.views.common import can, crm_permission
+from integration.page_forms import form_page, run_action, save_with
 from integration.pages import Column, CsvColumn, ListPage, render_list
 
 

@@ -18,8 +18,9 @@ from crm.forms import (
     SegmentForm,
 )
 from crm.models import Campaign, Contact, Segment
-from crm.views.common import can, crm_permission, form_page, run_action, save_with
-from integration.pages import COUNT_LIMIT, Column, ListPage, render_list
+from crm.views.common import can, crm_permission
+from integration.page_forms import form_page, run_action, save_with
+from integration.pages import COUNT_LIMIT, Column, ListPage, new_action, render_list
 
 
 def _segments(*, search: str, filters: dict):
@@ -94,9 +95,7 @@ def recipients(segment: Segment):
 @crm_permission("view_segment")
 @require_GET
 def segment_list(request: HttpRequest) -> HttpResponse:
-    actions = []
-    if can(request, "add_segment"):
-        actions = [{"url": reverse("crm:segment_create"), "label": "New segment", "testid": "new"}]
+    actions = new_action(request, "crm.add_segment", "crm:segment_create", "New segment")
     return render_list(
         request,
         SEGMENT_LIST,
@@ -166,11 +165,7 @@ def segment_preview(request: HttpRequest) -> HttpResponse:
 @crm_permission("view_campaign")
 @require_GET
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    actions = []
-    if can(request, "add_campaign"):
-        actions = [
-            {"url": reverse("crm:campaign_create"), "label": "New campaign", "testid": "new"}
-        ]
+    actions = new_action(request, "crm.add_campaign", "crm:campaign_create", "New campaign")
     return render_list(
         request,
         CAMPAIGN_LIST,

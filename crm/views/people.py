@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from crm import selectors, services
 from crm.forms import ContactFilterForm, ContactForm, LeadConvertForm, LeadFilterForm, LeadForm
 from crm.models import Account, Contact, Lead
-from crm.views.common import can, crm_permission, form_page, save_with
-from integration.pages import Column, CsvColumn, ListPage, render_list
+from crm.views.common import can, crm_permission
+from integration.page_forms import form_page, save_with
+from integration.pages import Column, CsvColumn, ListPage, new_action, render_list
 
 
 def _contacts(*, search: str, filters: dict) -> QuerySet[Contact]:
@@ -92,9 +93,7 @@ def _crumb(**context):
 @crm_permission("view_contact")
 @require_GET
 def contact_list(request: HttpRequest) -> HttpResponse:
-    actions = []
-    if can(request, "add_contact"):
-        actions = [{"url": reverse("crm:contact_create"), "label": "New contact", "testid": "new"}]
+    actions = new_action(request, "crm.add_contact", "crm:contact_create", "New contact")
     return render_list(
         request,
         CONTACT_LIST,
@@ -192,9 +191,7 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @crm_permission("view_lead")
 @require_GET
 def lead_list(request: HttpRequest) -> HttpResponse:
-    actions = []
-    if can(request, "add_lead"):
-        actions = [{"url": reverse("crm:lead_create"), "label": "New lead", "testid": "new"}]
+    actions = new_action(request, "crm.add_lead", "crm:lead_create", "New lead")
     return render_list(
         request,
         LEAD_LIST,

@@ -18,8 +18,9 @@ from crm.forms import (
     OpportunityMoveForm,
 )
 from crm.models import Account, Activity, Opportunity
-from crm.views.common import can, crm_permission, form_page, run_action, save_with
-from integration.pages import Column, CsvColumn, ListPage, render_list
+from crm.views.common import can, crm_permission
+from integration.page_forms import form_page, run_action, save_with
+from integration.pages import Column, CsvColumn, ListPage, new_action, render_list
 
 OPPORTUNITY_LIST = ListPage(
     template="components/list_page.html",
@@ -268,11 +269,7 @@ def forecast(request: HttpRequest) -> HttpResponse:
 @crm_permission("view_activity")
 @require_GET
 def activity_list(request: HttpRequest) -> HttpResponse:
-    actions = []
-    if can(request, "add_activity"):
-        actions = [
-            {"url": reverse("crm:activity_create"), "label": "Log activity", "testid": "new"}
-        ]
+    actions = new_action(request, "crm.add_activity", "crm:activity_create", "Log activity")
     return render_list(
         request,
         ACTIVITY_LIST,

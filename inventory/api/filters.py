@@ -4,27 +4,10 @@ Related objects are filtered by id with integer filters, not model-choice filter
 """
 
 import django_filters
-from django import forms
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
-from integration.api.filters import FilterSet
+from integration.api.filters import FilterSet, IdFilter
 from inventory import selectors
 from inventory.models import Product, PurchaseOrder, ReorderRule, StockMove, Supplier, Warehouse
-
-MAX_ID = 2**63 - 1
-
-
-class _IdField(forms.IntegerField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(django_filters.NumberFilter):
-    field_class = _IdField
 
 
 class ProductFilter(FilterSet):

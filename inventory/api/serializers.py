@@ -5,12 +5,11 @@ Money is a decimal string with 2 places, quantities with 3; related objects are 
 Quantities and prices must be positive (an adjustment's quantity is signed, never zero).
 """
 
-from datetime import UTC
 from decimal import Decimal
 
-from django.db import models
 from rest_framework import serializers
 
+from integration.api.fields import OutputSerializer, money_field, quantity_field
 from inventory.models import (
     Category,
     Location,
@@ -25,34 +24,6 @@ from inventory.models import (
 )
 
 TIMESTAMPS = ["version", "created_at", "updated_at"]
-ONE_CENT = Decimal("0.01")
-ONE_MILLI = Decimal("0.001")
-
-
-class UtcDateTimeField(serializers.DateTimeField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("default_timezone", UTC)
-        super().__init__(**kwargs)
-
-
-class OutputSerializer(serializers.ModelSerializer):
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.EmailField: serializers.CharField,
-        models.DateTimeField: UtcDateTimeField,
-    }
-
-
-def Money(**kwargs) -> serializers.DecimalField:  # noqa: N802 - a field factory
-    """A price: positive, at most 2 decimals."""
-    kwargs.setdefault("min_value", ONE_CENT)
-    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
-
-
-def Quantity(**kwargs) -> serializers.DecimalField:  # noqa: N802 - a field factory
-    """A quantity: positive, at most 3 decimals."""
-    kwargs.setdefault("min_value", ONE_MILLI)
-    return serializers.DecimalField(max_digits=14, decimal_places=3, **kwargs)
 
 
 def StockFigure(**kwargs) -> serializers.DecimalField:  # noqa: N802 - a field factory
@@ -98,7 +69,7 @@ class ProductSerializer(OutputSerializer):
 
 
 class ProductInputSerializer(serializers.ModelSerializer):
-    sales_price = Money(required=False, help_text='Decimal string, e.g. "10.00".')
+    sales_price = money_field(required=False, help_text='Decimal string, e.g. "10.00".')
     tax_rate = serializers.DecimalField(
         max_digits=5,
         decimal_places=2,
@@ -201,7 +172,7 @@ class StockMoveInputSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Default: the warehouse's default location.",
     )
-    unit_cost = Money(
+    unit_cost = money_field(
         required=False, allow_null=True, help_text="A receipt's unit cost: moves the average cost."
     )
     reference = serializers.CharField(max_length=100, required=False, default="manual")
@@ -269,8 +240,8 @@ class SupplierInputSerializer(serializers.ModelSerializer):
 
 class SupplierPriceInputSerializer(serializers.Serializer):
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    unit_price = Money()
-    min_quantity = Quantity(required=False, default=Decimal("1.000"))
+    unit_price = money_field()
+    min_quantity = quantity_field(required=False, default=Decimal("1.000"))
     currency = serializers.CharField(max_length=3, required=False)
     lead_time_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
     preferred = serializers.BooleanField(required=False, default=False)
@@ -288,7 +259,7 @@ class ReorderRuleSerializer(OutputSerializer):
 
 class ReorderRuleInputSerializer(serializers.ModelSerializer):
     min_qty = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal("0"))
-    max_qty = Quantity()
+    max_qty = quantity_field()
 
     class Meta:
         model = ReorderRule
@@ -355,8 +326,10 @@ class PurchaseOrderSerializer(OutputSerializer):
 
 class PurchaseOrderLineInputSerializer(serializers.Serializer):
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    quantity = Quantity()
-    unit_price = Money(required=False, help_text="Default: the supplier's price, else the cost.")
+    quantity = quantity_field()
+    unit_price = money_field(
+        required=False, help_text="Default: the supplier's price, else the cost."
+    )
 
 
 class PurchaseOrderInputSerializer(serializers.Serializer):
@@ -377,7 +350,7 @@ class PurchaseOrderUpdateSerializer(PurchaseOrderInputSerializer):
 
 class ReceiveLineSerializer(serializers.Serializer):
     line = serializers.IntegerField(min_value=1, help_text="The purchase order line's id.")
-    quantity = Quantity()
+    quantity = quantity_field()
 
 
 class ReceiveSerializer(serializers.Serializer):

@@ -7,17 +7,15 @@ serializers. Stock moves are never edited or deleted (405): corrections are new 
 from typing import Any, ClassVar
 
 from django.db import transaction
-from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import filters, mixins, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from integration.api.etag import IF_MATCH, IF_NONE_MATCH, ETagMixin
-from integration.api.pagination import CursorPagination
+from integration.api.viewsets import ServiceModelViewSet, crud_schema, validated
 from inventory import selectors, services
 from inventory.api import filters as f
 from inventory.api import serializers as s
@@ -31,111 +29,16 @@ from inventory.models import (
     Warehouse,
 )
 
-NOT_MODIFIED = OpenApiResponse(description="Not modified: your `If-None-Match` is current.")
 
-
-def crud_schema(output, create_input, update_input):
-    return extend_schema_view(
-        create=extend_schema(request=create_input, responses={201: output}),
-        update=extend_schema(request=update_input, responses=output, parameters=[IF_MATCH]),
-        partial_update=extend_schema(request=update_input, responses=output, parameters=[IF_MATCH]),
-        retrieve=extend_schema(
-            responses={200: output, 304: NOT_MODIFIED}, parameters=[IF_NONE_MATCH]
-        ),
-    )
-
-
-def _valid(serializer_class, data, *, instance=None, partial: bool = False) -> dict[str, Any]:
-    serializer = serializer_class(instance, data=data, partial=partial)
-    if not serializer.is_valid():
-        raise serializers.ValidationError(
-            {field: _flat(errors) for field, errors in serializer.errors.items()}
-        )
-    return dict(serializer.validated_data)
-
-
-def _flat(errors: Any, prefix: str = "") -> list[str]:
-    """Nested errors (of `lines`) as messages naming the line: "Line 2, quantity: …"."""
-    if isinstance(errors, dict):
-        return [
-            message
-            for key, value in errors.items()
-            for message in _flat(value, f"{prefix}{_label(key)}")
-        ]
-    if isinstance(errors, list) and any(isinstance(item, dict | list) for item in errors):
-        return [
-            message
-            for index, item in enumerate(errors, start=1)
-            if item
-            for message in _flat(item, f"{prefix}Line {index}, ")
-        ]
-    return [f"{prefix}{message}" for message in errors]
-
-
-def _label(key: Any) -> str:
-    if isinstance(key, int):
-        return f"Line {key + 1}, "
-    return "" if key == "non_field_errors" else f"{key}: "
-
-
-class SelectorSearchFilter(filters.SearchFilter):
-    """Documents `?search=`; the view hands the term to its selector."""
-
-    def filter_queryset(self, request, queryset, view):
-        return queryset
-
-
-# Cursor pages, filters, ETags and the create/update/delete flow shared by the inventory
-# resources; each subclass names its selector and services. (A comment, not a docstring:
-# the schema would show it on every operation of a subclass without its own.)
-class InventoryViewSet(ETagMixin, viewsets.ModelViewSet):
+# The inventory resources: the shared service-backed viewset; writes answer with the object
+# read back through the selector (stock figures, prefetches), and errors in `lines` name the
+# line. No DELETE unless a resource allows it. (A comment, not a docstring: the schema would
+# show it on every operation of a subclass without its own.)
+class InventoryViewSet(ServiceModelViewSet):
     api_scope = "inventory"
-    pagination_class = CursorPagination
-    filter_backends: ClassVar = [DjangoFilterBackend, SelectorSearchFilter, filters.OrderingFilter]
-    create_serializer_class: ClassVar[type[serializers.Serializer]]
-    update_serializer_class: ClassVar[type[serializers.Serializer]]
-    detail_url_name: ClassVar[str]
+    reload_after_write = True
+    flat_errors = True
     http_method_names: ClassVar = ["get", "post", "put", "patch", "head", "options"]
-
-    def search_term(self) -> str:
-        if self.action != "list":
-            return ""
-        raw = self.request.query_params.get(SelectorSearchFilter.search_param, "")
-        try:
-            return serializers.CharField(allow_blank=True).run_validation(raw)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError(
-                {SelectorSearchFilter.search_param: exc.detail}
-            ) from exc
-
-    def create(self, request: Request, *args, **kwargs) -> Response:
-        data = _valid(self.create_serializer_class, request.data)
-        instance = self.reload(self.service_create(data))
-        location = reverse(self.detail_url_name, args=[instance.pk], request=request)
-        return Response(
-            self.get_serializer(instance).data,
-            status=status.HTTP_201_CREATED,
-            headers={"Location": location},
-        )
-
-    def apply_update(self, request: Request, *args, **kwargs) -> Response:
-        partial = kwargs.pop("partial", False)
-        instance = self.get_object()
-        data = _valid(
-            self.update_serializer_class, request.data, instance=instance, partial=partial
-        )
-        instance = self.reload(self.service_update(instance, data))
-        return Response(self.get_serializer(instance).data)
-
-    def reload(self, instance):
-        """The object as the list shows it (annotations, prefetches) after a write."""
-        return self.get_queryset().get(pk=instance.pk)
-
-    def service_create(self, data: dict[str, Any]):
-        raise NotImplementedError
-
-    def service_update(self, instance, data: dict[str, Any]):
-        raise NotImplementedError
 
 
 # ---------------------------------------------------------------- products
@@ -179,7 +82,7 @@ class ProductViewSet(InventoryViewSet):
     def service_update(self, instance, data):
         return services.product_update(product=instance, actor=self.request.user, **data)
 
-    def perform_destroy(self, instance) -> None:
+    def service_delete(self, instance) -> None:
         services.product_delete(product=instance, actor=self.request.user)
 
 
@@ -201,11 +104,7 @@ class WarehouseViewSet(InventoryViewSet):
     detail_url_name = "inventory-warehouse-detail"
 
     def get_queryset(self):
-        warehouses = Warehouse.objects.prefetch_related("locations")
-        term = self.search_term()
-        if term:
-            warehouses = warehouses.filter(Q(code__icontains=term) | Q(name__icontains=term))
-        return warehouses
+        return self.searched(Warehouse.objects.prefetch_related("locations"), "code", "name")
 
     def service_create(self, data):
         return services.warehouse_create(actor=self.request.user, **data)
@@ -242,7 +141,7 @@ class StockMoveViewSet(
         return selectors.stock_moves()
 
     def create(self, request: Request, *args, **kwargs) -> Response:
-        data = _valid(s.StockMoveInputSerializer, request.data)
+        data = validated(s.StockMoveInputSerializer, request.data, flat=True)
         common = {
             "product": data["product"],
             "warehouse": data["warehouse"],
@@ -283,11 +182,7 @@ class SupplierViewSet(InventoryViewSet):
     action_permissions: ClassVar = {"prices": ["%(app_label)s.change_%(model_name)s"]}
 
     def get_queryset(self):
-        suppliers = Supplier.objects.prefetch_related("prices")
-        term = self.search_term()
-        if term:
-            suppliers = suppliers.filter(Q(code__icontains=term) | Q(name__icontains=term))
-        return suppliers
+        return self.searched(Supplier.objects.prefetch_related("prices"), "code", "name")
 
     def service_create(self, data):
         return services.supplier_create(actor=self.request.user, **data)
@@ -300,9 +195,9 @@ class SupplierViewSet(InventoryViewSet):
     def prices(self, request: Request, pk: str | None = None) -> Response:
         """Create or change the supplier's price for a product from `min_quantity` on."""
         supplier = self.get_object()
-        data = _valid(s.SupplierPriceInputSerializer, request.data)
+        data = validated(s.SupplierPriceInputSerializer, request.data, flat=True)
         services.supplier_price_set(supplier=supplier, **data)
-        return Response(self.get_serializer(self.reload(supplier)).data)
+        return Response(self.answer(supplier))
 
 
 # ---------------------------------------------------------------- reorder rules
@@ -332,7 +227,7 @@ class ReorderRuleViewSet(InventoryViewSet):
     def service_update(self, instance, data):
         return services.reorder_rule_update(rule=instance, **data)
 
-    def perform_destroy(self, instance) -> None:
+    def service_delete(self, instance) -> None:
         services.reorder_rule_delete(rule=instance)
 
 
@@ -382,7 +277,7 @@ class PurchaseOrderViewSet(InventoryViewSet):
     def send(self, request: Request, pk: str | None = None) -> Response:
         """Send a draft to its supplier (409 `invalid_status` otherwise)."""
         order = services.purchase_order_send(order=self.get_object(), actor=request.user)
-        return Response(self.get_serializer(self.reload(order)).data)
+        return Response(self.answer(order))
 
     @extend_schema(request=s.ReceiveSerializer, responses=s.PurchaseOrderSerializer)
     @action(detail=True, methods=["post"])
@@ -390,19 +285,19 @@ class PurchaseOrderViewSet(InventoryViewSet):
         """Receive goods into the order's warehouse: the given `lines`, or (no body)
         everything outstanding. More than outstanding is 409 `over_receipt`."""
         order = self.get_object()
-        data = _valid(s.ReceiveSerializer, request.data or {})
+        data = validated(s.ReceiveSerializer, request.data or {}, flat=True)
         with transaction.atomic():
             order = services.purchase_order_receive(
                 order=order, lines=data.get("lines"), actor=request.user
             )
-        return Response(self.get_serializer(self.reload(order)).data)
+        return Response(self.answer(order))
 
     @extend_schema(request=None, responses=s.PurchaseOrderSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Cancel a draft or sent order."""
         order = services.purchase_order_cancel(order=self.get_object(), actor=request.user)
-        return Response(self.get_serializer(self.reload(order)).data)
+        return Response(self.answer(order))
 
 
 def _lines(data: dict[str, Any]) -> dict[str, Any]:

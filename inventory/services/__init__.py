@@ -7,7 +7,7 @@
 Split by concept; everything public is re-exported here, so callers import this package.
 """
 
-from inventory.services.base import round_money, round_quantity
+from integration.rounding import round_money, round_quantity
 from inventory.services.catalogue import (
     category_create,
     category_update,

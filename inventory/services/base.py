@@ -1,32 +1,23 @@
 """What every inventory service shares: rounding, field assignment, versions, the actor.
 
-Rounding happens here only: money to cents and quantities to thousandths, ROUND_HALF_UP.
+Field errors, row locks with versions and saving changes come from integration.changes,
+which all apps share.
+
+Rounding is integration.rounding's: money to cents and quantities to thousandths, ROUND_HALF_UP.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import models
 
-CENT = Decimal("0.01")
-MILLI = Decimal("0.001")
+from integration.changes import editable_fields, field_error
+from integration.rounding import round_quantity
+
 ZERO = Decimal("0.000")
-
-
-def round_money(value: Decimal | int | str) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def round_quantity(value: Decimal | int | str) -> Decimal:
-    return Decimal(value).quantize(MILLI, rounding=ROUND_HALF_UP)
-
-
-def field_error(field: str, message: str) -> ValidationError:
-    return ValidationError({field: [message]})
 
 
 def positive_quantity(value: Any, *, field: str = "quantity") -> Decimal:
@@ -52,17 +43,6 @@ def user_of(actor: Any) -> Any:
     return user if getattr(user, "pk", None) else None
 
 
-def editable_fields(model: type[models.Model]) -> dict[str, models.Field]:
-    result: dict[str, models.Field] = {}
-    for field in model._meta.concrete_fields:
-        if field.primary_key or not field.editable:
-            continue
-        result[field.name] = field
-        if field.attname != field.name:
-            result[field.attname] = field
-    return result
-
-
 def assign(
     instance: models.Model, fields: Mapping[str, Any], *, forbidden: tuple[str, ...] = ()
 ) -> list[str]:
@@ -77,21 +57,3 @@ def assign(
             changed.append(field.attname)
         setattr(instance, key, value)
     return changed
-
-
-def lock_version(instance: models.Model) -> None:
-    """Lock the row and take the next version from the database, not from a stale copy."""
-    current = (
-        type(instance)
-        ._default_manager.select_for_update()
-        .values_list("version", flat=True)
-        .get(pk=instance.pk)
-    )
-    instance.version = current + 1
-
-
-def save_changes(instance: models.Model, changed: list[str]) -> None:
-    fields = {*changed, "version"}
-    if any(f.name == "updated_at" for f in instance._meta.concrete_fields):
-        fields.add("updated_at")
-    instance.save(update_fields=sorted(fields))

@@ -6,11 +6,12 @@ from typing import Any
 
 from django.db import transaction
 
+from integration.changes import field_error, lock_version, save_changes
 from integration.events import publish
 from inventory.errors import ProductInUse
 from inventory.events import product_data
 from inventory.models import Category, Location, Product, Warehouse
-from inventory.services.base import assign, field_error, lock_version, save_changes
+from inventory.services.base import assign
 
 DEFAULT_LOCATION_CODE = "STOCK"
 

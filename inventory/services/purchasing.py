@@ -15,7 +15,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from integration.changes import field_error, lock_version, save_changes
 from integration.events import publish
+from integration.rounding import round_money
 from inventory.errors import InvalidStatus, OverReceipt
 from inventory.events import purchase_order_data, qty
 from inventory.models import (
@@ -29,15 +31,7 @@ from inventory.models import (
     Warehouse,
     WarehouseStock,
 )
-from inventory.services.base import (
-    ZERO,
-    assign,
-    field_error,
-    lock_version,
-    positive_quantity,
-    round_money,
-    save_changes,
-)
+from inventory.services.base import ZERO, assign, positive_quantity
 from inventory.services.stock import _Batch, _receive
 
 Status = PurchaseOrder.Status
@@ -311,6 +305,17 @@ def _fresh(order: PurchaseOrder) -> PurchaseOrder:
     )
 
 
+def _save_and_publish(
+    locked: PurchaseOrder, changed: list[str], event_type: str, actor: Any, **extra: Any
+) -> PurchaseOrder:
+    """Save a locked order's changed fields with the next version, then publish its state."""
+    locked.version += 1
+    save_changes(locked, changed)
+    locked = _fresh(locked)
+    _publish(event_type, locked, actor, **extra)
+    return locked
+
+
 @transaction.atomic
 def purchase_order_create(
     *,
@@ -370,11 +375,7 @@ def purchase_order_update(
     if not changed:
         return _fresh(locked)
     locked.full_clean()
-    locked.version += 1
-    locked.save(update_fields=sorted({*changed, "version", "updated_at"}))
-    locked = _fresh(locked)
-    _publish("inventory.purchase_order.updated", locked, actor)
-    return locked
+    return _save_and_publish(locked, changed, "inventory.purchase_order.updated", actor)
 
 
 @transaction.atomic
@@ -384,11 +385,7 @@ def purchase_order_send(*, order: PurchaseOrder, actor: Any = None) -> PurchaseO
         raise field_error("lines", "Add at least one line before sending.")
     locked.status = Status.SENT
     locked.sent_at = timezone.now()
-    locked.version += 1
-    locked.save(update_fields=["status", "sent_at", "version", "updated_at"])
-    locked = _fresh(locked)
-    _publish("inventory.purchase_order.sent", locked, actor)
-    return locked
+    return _save_and_publish(locked, ["status", "sent_at"], "inventory.purchase_order.sent", actor)
 
 
 @transaction.atomic
@@ -397,11 +394,9 @@ def purchase_order_cancel(*, order: PurchaseOrder, actor: Any = None) -> Purchas
     locked = _lock(order, Status.DRAFT, Status.SENT)
     locked.status = Status.CANCELLED
     locked.cancelled_at = timezone.now()
-    locked.version += 1
-    locked.save(update_fields=["status", "cancelled_at", "version", "updated_at"])
-    locked = _fresh(locked)
-    _publish("inventory.purchase_order.cancelled", locked, actor)
-    return locked
+    return _save_and_publish(
+        locked, ["status", "cancelled_at"], "inventory.purchase_order.cancelled", actor
+    )
 
 
 @transaction.atomic
@@ -470,11 +465,13 @@ def purchase_order_receive(
     locked.status = Status.RECEIVED if done else Status.PARTIALLY_RECEIVED
     if done:
         locked.received_at = timezone.now()
-    locked.version += 1
-    locked.save(update_fields=["status", "received_at", "version", "updated_at"])
-    locked = _fresh(locked)
-    _publish("inventory.purchase_order.received", locked, actor, receipt=receipt)
-    return locked
+    return _save_and_publish(
+        locked,
+        ["status", "received_at"],
+        "inventory.purchase_order.received",
+        actor,
+        receipt=receipt,
+    )
 
 
 def receipt_moves(order: PurchaseOrder):

@@ -19,7 +19,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from integration.changes import field_error
 from integration.events import publish
+from integration.rounding import round_money, round_quantity
 from inventory.errors import (
     InactiveWarehouse,
     InsufficientStock,
@@ -37,14 +39,7 @@ from inventory.models import (
     Warehouse,
     WarehouseStock,
 )
-from inventory.services.base import (
-    ZERO,
-    field_error,
-    positive_quantity,
-    round_money,
-    round_quantity,
-    user_of,
-)
+from inventory.services.base import ZERO, positive_quantity, user_of
 
 Key = tuple[int, int]  # (product_id, warehouse_id)
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from integration.errors import DomainError
+from integration.page_forms import form_page, save_with
 from integration.pages import Column, CsvColumn, ListPage, render_list
 from inventory import selectors, services
-from inventory.forms import ProductFilterForm, ProductForm, apply_error
+from inventory.forms import ProductFilterForm, ProductForm
 from inventory.models import Product
 from inventory.views.common import can, crumb, inventory_permission
 
@@ -121,33 +120,22 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _form_page(request, form, *, title, cancel_url, status=200):
-    return render(
-        request,
-        "components/form_page.html",
-        crumb(form=form, title=title, cancel_url=cancel_url, submit_label="Save"),
-        status=status,
-    )
-
-
 @inventory_permission("add_product")
 @require_http_methods(["GET", "POST"])
 def product_create(request: HttpRequest) -> HttpResponse:
     form = ProductForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        try:
-            product = services.product_create(actor=request.user, **data)
-        except (ValidationError, DomainError) as error:
-            apply_error(form, error)
-        else:
+        product = save_with(form, lambda: services.product_create(actor=request.user, **data))
+        if product is not None:
             return redirect("inventory:product_detail", pk=product.pk)
-    return _form_page(
+    return form_page(
         request,
         form,
         title="New product",
         cancel_url=reverse("inventory:index"),
         status=400 if form.errors else 200,
+        **crumb(),
     )
 
 
@@ -159,16 +147,16 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         fresh = Product.objects.get(pk=pk)
         data = {name: form.cleaned_data[name] for name in form.changed_data}
-        try:
-            services.product_update(product=fresh, actor=request.user, **data)
-        except (ValidationError, DomainError) as error:
-            apply_error(form, error)
-        else:
+        updated = save_with(
+            form, lambda: services.product_update(product=fresh, actor=request.user, **data)
+        )
+        if updated is not None:
             return redirect("inventory:product_detail", pk=pk)
-    return _form_page(
+    return form_page(
         request,
         form,
         title=f"Edit {product.sku}",
         cancel_url=reverse("inventory:product_detail", args=[pk]),
         status=400 if form.errors else 200,
+        **crumb(),
     )

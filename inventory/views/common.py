@@ -1,16 +1,14 @@
-"""What every inventory page shares: permission checks and running a service from a button."""
+"""What every inventory page shares: permission checks and the breadcrumb. Running a service
+from a button is integration.page_forms's, shared by all apps."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 
-from integration.errors import DomainError
 from integration.pages import page_permission
 
 
@@ -21,21 +19,6 @@ def inventory_permission(*codenames: str) -> Callable:
 
 def can(request: HttpRequest, codename: str) -> bool:
     return request.user.has_perm(f"inventory.{codename}")
-
-
-def run_action(request: HttpRequest, action: Callable[[], Any], success: str) -> Any:
-    """Run a service from a button; a domain error becomes an error message, never a 500."""
-    try:
-        result = action()
-    except DomainError as error:
-        messages.error(request, error.detail)
-        return None
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return None
-    if success:
-        messages.success(request, success)
-    return result
 
 
 def crumb(**context: Any) -> dict[str, Any]:

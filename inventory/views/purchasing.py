@@ -5,23 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from integration.errors import DomainError
-from integration.pages import Column, CsvColumn, ListPage, render_list
+from integration.page_forms import run_action, save_with
+from integration.pages import Column, CsvColumn, ListPage, new_action, render_list
 from inventory import selectors, services
-from inventory.forms import (
-    PurchaseOrderFilterForm,
-    PurchaseOrderForm,
-    PurchaseOrderLineFormSet,
-    apply_error,
-)
+from inventory.forms import PurchaseOrderFilterForm, PurchaseOrderForm, PurchaseOrderLineFormSet
 from inventory.models import PurchaseOrder
-from inventory.views.common import can, crumb, inventory_permission, run_action
+from inventory.views.common import can, crumb, inventory_permission
 
 Status = PurchaseOrder.Status
 
@@ -68,11 +61,9 @@ PO_LIST = ListPage(
 @inventory_permission("view_purchaseorder")
 @require_GET
 def po_list(request: HttpRequest) -> HttpResponse:
-    actions = []
-    if can(request, "add_purchaseorder"):
-        actions = [
-            {"url": reverse("inventory:po_create"), "label": "New purchase order", "testid": "new"}
-        ]
+    actions = new_action(
+        request, "inventory.add_purchaseorder", "inventory:po_create", "New purchase order"
+    )
     return render_list(
         request,
         PO_LIST,
@@ -103,18 +94,18 @@ def po_create(request: HttpRequest) -> HttpResponse:
             if row.get("product")
         ]
         data = form.cleaned_data
-        try:
-            order = services.purchase_order_create(
+        order = save_with(
+            form,
+            lambda: services.purchase_order_create(
                 supplier=data["supplier"],
                 warehouse=data["warehouse"],
                 expected_date=data.get("expected_date"),
                 notes=data.get("notes", ""),
                 lines=chosen,
                 actor=request.user,
-            )
-        except (ValidationError, DomainError) as error:
-            apply_error(form, error)
-        else:
+            ),
+        )
+        if order is not None:
             return redirect("inventory:po_detail", pk=order.pk)
     return render(
         request,

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from integration.errors import DomainError
+from integration.page_forms import form_page, run_action, save_with
 from integration.pages import Column, CsvColumn, ListPage, render_list
 from inventory import selectors, services
-from inventory.forms import (
-    LowStockFilterForm,
-    StockMoveForm,
-    WarehouseReportFilterForm,
-    apply_error,
-)
+from inventory.forms import LowStockFilterForm, StockMoveForm, WarehouseReportFilterForm
 from inventory.models import StockMove
-from inventory.views.common import can, crumb, inventory_permission, run_action
+from inventory.views.common import can, crumb, inventory_permission
 
 
 def _report_warehouse(request: HttpRequest):
@@ -157,25 +151,21 @@ def move_create(request: HttpRequest) -> HttpResponse:
             "note": data.get("note", ""),
             "actor": request.user,
         }
-        try:
-            if data["kind"] == StockMove.Kind.RECEIPT:
-                services.stock_receive(unit_cost=data.get("unit_cost"), **common)
-            else:
-                services.stock_adjust(**common)
-        except (ValidationError, DomainError) as error:
-            apply_error(form, error)
+        if data["kind"] == StockMove.Kind.RECEIPT:
+            move = save_with(
+                form, lambda: services.stock_receive(unit_cost=data.get("unit_cost"), **common)
+            )
         else:
+            move = save_with(form, lambda: services.stock_adjust(**common))
+        if move is not None:
             messages.success(request, f"Stock of {data['product'].sku} updated.")
             return redirect("inventory:product_detail", pk=data["product"].pk)
-    return render(
+    return form_page(
         request,
-        "components/form_page.html",
-        crumb(
-            form=form,
-            title="Receive or adjust stock",
-            subtitle="Every change is a new move in the stock ledger.",
-            cancel_url=reverse("inventory:index"),
-            submit_label="Post move",
-        ),
+        form,
+        title="Receive or adjust stock",
+        cancel_url=reverse("inventory:index"),
+        submit_label="Post move",
         status=400 if form.errors else 200,
+        **crumb(subtitle="Every change is a new move in the stock ledger."),
     )

@@ -8,14 +8,14 @@ nested as DRF nests them: `{"lines": [{}, {"quantity": ["…"]}]}`).
 
 from __future__ import annotations
 
-from datetime import UTC
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import models
 from rest_framework import serializers
 
 from crm.models import Account, Contact, Opportunity, Segment
+from integration.api import fields
+from integration.api.fields import OutputSerializer
 from inventory.models import Product, Warehouse
 from sales.models import (
     Contract,
@@ -33,15 +33,11 @@ TIMESTAMPS = ["version", "created_at", "updated_at"]
 
 def quantity_field(**kwargs) -> serializers.DecimalField:
     kwargs.setdefault("help_text", 'A decimal string greater than zero, e.g. "1" or "2.5".')
-    return serializers.DecimalField(
-        max_digits=14, decimal_places=3, min_value=Decimal("0.001"), **kwargs
-    )
+    return fields.quantity_field(**kwargs)
 
 
 def money_field(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(
-        max_digits=14, decimal_places=2, min_value=Decimal("0"), **kwargs
-    )
+    return fields.money_field(min_value=Decimal("0"), **kwargs)
 
 
 def percent_field(**kwargs) -> serializers.DecimalField:
@@ -56,19 +52,6 @@ def percent_field(**kwargs) -> serializers.DecimalField:
 
 def _related(model, **kwargs) -> serializers.PrimaryKeyRelatedField:
     return serializers.PrimaryKeyRelatedField(queryset=model._default_manager.all(), **kwargs)
-
-
-class _UtcDateTimeField(serializers.DateTimeField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("default_timezone", UTC)
-        super().__init__(**kwargs)
-
-
-class OutputSerializer(serializers.ModelSerializer):
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.DateTimeField: _UtcDateTimeField,
-    }
 
 
 # ---------------------------------------------------------------- price lists

@@ -11,107 +11,41 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django.db.models import ProtectedError
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import filters, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import filters
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 
-from integration.api.etag import IF_MATCH, IF_NONE_MATCH, ETagMixin
-from integration.api.pagination import CursorPagination
-from integration.errors import DomainError
+from integration.api.viewsets import FieldSearchFilter, ServiceModelViewSet, crud_schema, validated
 from sales import selectors, services
 from sales.api import filters as sales_filters
 from sales.api import serializers as s
 from sales.models import Contract, PriceList, Quote, SalesOrder
 
-NOT_MODIFIED = OpenApiResponse(description="Not modified: your `If-None-Match` is current.")
 CHANGE = "%(app_label)s.change_%(model_name)s"
 
 
-class InUse(DomainError):
-    code = "protected"
-    default_detail = "Other records still refer to this one: it cannot be deleted."
-
-
-def crud_schema(output, create_input, update_input):
-    return extend_schema_view(
-        create=extend_schema(request=create_input, responses={201: output}),
-        update=extend_schema(request=update_input, responses=output, parameters=[IF_MATCH]),
-        partial_update=extend_schema(request=update_input, responses=output, parameters=[IF_MATCH]),
-        retrieve=extend_schema(
-            responses={200: output, 304: NOT_MODIFIED}, parameters=[IF_NONE_MATCH]
-        ),
-    )
-
-
-def _valid(serializer_class, data, *, instance=None, partial: bool = False) -> dict[str, Any]:
-    serializer = serializer_class(instance, data=data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _lines(data: dict[str, Any]) -> None:
-    if data.get("lines") is not None:
-        data["lines"] = [dict(line) for line in data["lines"]]
-
-
-class SearchFilter(filters.SearchFilter):
-    """DRF's search; a term it refuses (a NUL character) is a 400 naming `search`."""
-
-    def get_search_terms(self, request):
-        try:
-            return super().get_search_terms(request)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError({self.search_param: exc.detail}) from exc
-
-
-# Cursor pages, filters, search, ETags and the create/update flow shared by the sales
-# resources; each subclass names its selector and services. (A comment, not a docstring:
-# the schema would show it on every operation of a subclass without its own.)
-class SalesViewSet(ETagMixin, viewsets.ModelViewSet):
+# The sales resources: the shared service-backed viewset with DRF's search over
+# `search_fields`; writes answer with the object read back through the selector (lines and
+# names in a fixed number of queries), and `lines` reach the services as plain dicts.
+# No DELETE unless a resource allows it. (A comment, not a docstring: the schema would show
+# it on every operation of a subclass without its own.)
+class SalesViewSet(ServiceModelViewSet):
     api_scope = "sales"
-    pagination_class = CursorPagination
-    filter_backends: ClassVar = [DjangoFilterBackend, SearchFilter, filters.OrderingFilter]
+    filter_backends: ClassVar = [DjangoFilterBackend, FieldSearchFilter, filters.OrderingFilter]
     ordering_fields: ClassVar = ["id", "number", "created_at", "updated_at", "total"]
     search_fields: ClassVar = ["number", "account__name"]
     http_method_names: ClassVar = ["get", "post", "put", "patch", "head", "options"]
-    create_serializer_class: ClassVar[type[serializers.Serializer]]
-    update_serializer_class: ClassVar[type[serializers.Serializer]]
-    detail_url_name: ClassVar[str]
+    reload_after_write = True
 
-    def create(self, request: Request, *args, **kwargs) -> Response:
-        data = _valid(self.create_serializer_class, request.data)
-        _lines(data)
-        instance = self.service_create(data)
-        location = reverse(self.detail_url_name, args=[instance.pk], request=request)
-        return Response(
-            self._answer(instance), status=status.HTTP_201_CREATED, headers={"Location": location}
-        )
-
-    def apply_update(self, request: Request, *args, **kwargs) -> Response:
-        partial = kwargs.pop("partial", False)
-        instance = self.get_object()
-        data = _valid(
-            self.update_serializer_class, request.data, instance=instance, partial=partial
-        )
-        _lines(data)
-        instance = self.service_update(instance, data)
-        return Response(self._answer(instance))
-
-    def _answer(self, instance) -> dict:
-        # Read back through the selector: lines and names loaded in a fixed number of queries.
-        return self.get_serializer(self.get_queryset().get(pk=instance.pk)).data
-
-    def service_create(self, data: dict[str, Any]):
-        raise NotImplementedError
-
-    def service_update(self, instance, data: dict[str, Any]):
-        raise NotImplementedError
+    def validated(self, serializer_class, data, **kwargs) -> dict[str, Any]:
+        data = super().validated(serializer_class, data, **kwargs)
+        if data.get("lines") is not None:
+            data["lines"] = [dict(line) for line in data["lines"]]
+        return data
 
 
 # ---------------------------------------------------------------- price lists
@@ -144,11 +78,8 @@ class PriceListViewSet(SalesViewSet):
             items = [dict(item) for item in items]
         return services.price_list_update(price_list=instance, items=items, **data)
 
-    def perform_destroy(self, instance) -> None:
-        try:
-            services.price_list_delete(price_list=instance)
-        except ProtectedError as exc:
-            raise InUse from exc
+    def service_delete(self, instance) -> None:
+        services.price_list_delete(price_list=instance)
 
 
 # ---------------------------------------------------------------- quotes
@@ -184,25 +115,25 @@ class QuoteViewSet(SalesViewSet):
     def send(self, request: Request, pk: str | None = None) -> Response:
         """Mark a draft quote sent to the customer."""
         quote = services.quote_send(quote=self.get_object(), actor=request.user)
-        return Response(self._answer(quote))
+        return Response(self.answer(quote))
 
     @extend_schema(request=s.QuoteAcceptSerializer, responses=s.QuoteSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str | None = None) -> Response:
         """The customer accepted: creates a draft sales order with the quote's lines (its id is
         `order`) and marks the quote's opportunity won. Again: 409 `quote_already_accepted`."""
-        data = _valid(s.QuoteAcceptSerializer, request.data or {})
+        data = validated(s.QuoteAcceptSerializer, request.data or {})
         quote = services.quote_accept(
             quote=self.get_object(), warehouse=data.get("warehouse"), actor=request.user
         )
-        return Response(self._answer(quote))
+        return Response(self.answer(quote))
 
     @extend_schema(request=None, responses=s.QuoteSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
         """The customer declined."""
         quote = services.quote_reject(quote=self.get_object(), actor=request.user)
-        return Response(self._answer(quote))
+        return Response(self.answer(quote))
 
 
 # ---------------------------------------------------------------- orders
@@ -241,35 +172,35 @@ class OrderViewSet(SalesViewSet):
         """Reserve the stock of every line and confirm; if any product is short, nothing
         changes and the answer is 409 `insufficient_stock` with the short `lines`."""
         order = services.order_confirm(order=self.get_object(), actor=request.user)
-        return Response(self._answer(order))
+        return Response(self.answer(order))
 
     @extend_schema(request=s.ShipSerializer, responses=s.OrderSerializer)
     @action(detail=True, methods=["post"])
     def ship(self, request: Request, pk: str | None = None) -> Response:
         """Ship everything outstanding (no body), or only
         `{"lines": [{"line": <line id>, "quantity": "1"}]}`."""
-        data = _valid(s.ShipSerializer, request.data or {})
+        data = validated(s.ShipSerializer, request.data or {})
         lines = data.get("lines")
         order = services.order_ship(
             order=self.get_object(),
             lines=[dict(line) for line in lines] if lines is not None else None,
             actor=request.user,
         )
-        return Response(self._answer(order))
+        return Response(self.answer(order))
 
     @extend_schema(request=None, responses=s.OrderSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Cancel and release what is still reserved; a shipped order is 409 `order_shipped`."""
         order = services.order_cancel(order=self.get_object(), actor=request.user)
-        return Response(self._answer(order))
+        return Response(self.answer(order))
 
     @extend_schema(request=None, responses=s.OrderSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str | None = None) -> Response:
         """Close a shipped order."""
         order = services.order_close(order=self.get_object(), actor=request.user)
-        return Response(self._answer(order))
+        return Response(self.answer(order))
 
 
 # ---------------------------------------------------------------- contracts
@@ -305,4 +236,4 @@ class ContractViewSet(SalesViewSet):
     def end(self, request: Request, pk: str | None = None) -> Response:
         """End the contract now."""
         contract = services.contract_end(contract=self.get_object(), actor=request.user)
-        return Response(self._answer(contract))
+        return Response(self.answer(contract))

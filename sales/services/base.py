@@ -3,14 +3,16 @@ locked before a transition, versions bumped, numbers given from the id."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from integration.changes import save_changes
 from inventory.models import Product
+from sales.errors import NotEditable
 from sales.rounding import document_totals, line_amounts
 
 M = TypeVar("M", bound=models.Model)
@@ -28,10 +30,40 @@ def lock(instance: M) -> M:
 def bump(instance: models.Model, fields: Iterable[str]) -> None:
     """Save the named fields with the next version (the row is locked by `lock`)."""
     instance.version += 1
-    names = {*fields, "version"}
-    if any(f.name == "updated_at" for f in instance._meta.concrete_fields):
-        names.add("updated_at")
-    instance.save(update_fields=sorted(names))
+    save_changes(instance, fields)
+
+
+def update_draft(
+    document: models.Model,
+    fields: Mapping[str, Any],
+    lines: Sequence[Mapping[str, Any]] | None,
+    *,
+    editable: Iterable[str],
+    plural: str,
+    function: str,
+    check: Callable[[Any], None],
+    price_lines: Callable[[Any, Sequence[Mapping[str, Any]]], list],
+) -> list | None:
+    """Change a draft document: its header `fields` and, when `lines` is given, all of its
+    lines (priced by `price_lines`). Locks the row, validates, bumps the version; returns the
+    saved lines, or None when the lines stayed as they were."""
+    lock(document)
+    if document.status != type(document).Status.DRAFT:
+        raise NotEditable(f"Only draft {plural} can be edited.", status=document.status)
+    unknown = set(fields) - set(editable)
+    if unknown:
+        raise TypeError(f"{function} cannot set {sorted(unknown)}")
+    for key, value in fields.items():
+        setattr(document, key, value)
+    check(document)
+    changed = {document._meta.get_field(k).name for k in fields}
+    built = None
+    if lines is not None:
+        built = price_lines(document, lines)
+        changed |= {"subtotal", "tax_total", "total"}
+    document.full_clean(exclude=["number"])
+    bump(document, changed)
+    return replace_lines(document, "lines", built) if built is not None else None
 
 
 def assign_number(instance: models.Model, prefix: str) -> None:

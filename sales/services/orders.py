@@ -25,7 +25,6 @@ from inventory.models import Warehouse
 from inventory.selectors import default_warehouse
 from sales.errors import (
     InvalidTransition,
-    NotEditable,
     NothingToShip,
     NoWarehouse,
     OrderAlreadyShipped,
@@ -41,6 +40,7 @@ from sales.services.base import (
     lock,
     replace_lines,
     set_totals,
+    update_draft,
 )
 from sales.services.pricing import price_for
 
@@ -140,23 +140,16 @@ def order_update(
     **fields: Any,
 ) -> SalesOrder:
     """Change a draft: header fields and/or its lines (`lines` replace all of them)."""
-    lock(order)
-    if order.status != S.DRAFT:
-        raise NotEditable("Only draft orders can be edited.", status=order.status)
-    unknown = set(fields) - set(_EDITABLE)
-    if unknown:
-        raise TypeError(f"order_update cannot set {sorted(unknown)}")
-    for key, value in fields.items():
-        setattr(order, key, value)
-    _check_contact(order.account_id, order.contact)
-    changed = {SalesOrder._meta.get_field(k).name for k in fields}
-    built = None
-    if lines is not None:
-        built = _priced_lines(order, order.account, lines)
-        changed |= {"subtotal", "tax_total", "total"}
-    order.full_clean(exclude=["number"])
-    bump(order, changed)
-    saved = replace_lines(order, "lines", built) if built is not None else None
+    saved = update_draft(
+        order,
+        fields,
+        lines,
+        editable=_EDITABLE,
+        plural="orders",
+        function="order_update",
+        check=lambda o: _check_contact(o.account_id, o.contact),
+        price_lines=lambda o, new_lines: _priced_lines(o, o.account, new_lines),
+    )
     _publish("sales.order.updated", order, saved, actor)
     return order
 

@@ -18,7 +18,7 @@ from crm import services as crm
 from crm.models import Account, Contact, Opportunity, Stage
 from integration.events import publish
 from inventory.models import Warehouse
-from sales.errors import InvalidTransition, NotEditable, QuoteAlreadyAccepted, QuoteExpired
+from sales.errors import InvalidTransition, QuoteAlreadyAccepted, QuoteExpired
 from sales.events import quote_data
 from sales.models import Quote, QuoteLine
 from sales.services.base import (
@@ -29,6 +29,7 @@ from sales.services.base import (
     lock,
     replace_lines,
     set_totals,
+    update_draft,
 )
 from sales.services.orders import order_create
 from sales.services.pricing import price_for
@@ -144,23 +145,16 @@ def quote_update(
     **fields: Any,
 ) -> Quote:
     """Change a draft quote; `lines` (when given) replace all of its lines."""
-    lock(quote)
-    if quote.status != S.DRAFT:
-        raise NotEditable("Only draft quotes can be edited.", status=quote.status)
-    unknown = set(fields) - set(_EDITABLE)
-    if unknown:
-        raise TypeError(f"quote_update cannot set {sorted(unknown)}")
-    for key, value in fields.items():
-        setattr(quote, key, value)
-    _check_links(quote)
-    changed = {Quote._meta.get_field(k).name for k in fields}
-    built = None
-    if lines is not None:
-        built = _priced_lines(quote, lines)
-        changed |= {"subtotal", "tax_total", "total"}
-    quote.full_clean(exclude=["number"])
-    bump(quote, changed)
-    saved = replace_lines(quote, "lines", built) if built is not None else None
+    saved = update_draft(
+        quote,
+        fields,
+        lines,
+        editable=_EDITABLE,
+        plural="quotes",
+        function="quote_update",
+        check=_check_links,
+        price_lines=_priced_lines,
+    )
     _publish("sales.quote.updated", quote, saved, actor)
     _drive_opportunity(quote)
     return quote

@@ -1,18 +1,14 @@
-"""What every sales page shares: permission checks, form pages, and domain errors shown on pages."""
+"""What every sales page shares: permission checks and the breadcrumb. Form pages and domain
+errors shown on pages are integration.page_forms's, shared by all apps."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from django import forms
-from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest
 from django.urls import reverse
 
-from integration.errors import DomainError
 from integration.pages import page_permission
 
 
@@ -27,65 +23,3 @@ def can(request: HttpRequest, codename: str) -> bool:
 
 def crumb(**context: Any) -> dict[str, Any]:
     return {"breadcrumb_url": reverse("sales:index"), "breadcrumb_label": "Sales", **context}
-
-
-def apply_error(form: forms.BaseForm, error: Exception) -> None:
-    """Show a service's ValidationError or DomainError on the form, next to its field when it
-    names one of the form's fields, else above the form."""
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for field, field_messages in error.message_dict.items():
-            target = field if field in form.fields and field != NON_FIELD_ERRORS else None
-            form.add_error(target, field_messages)
-    elif isinstance(error, ValidationError):
-        form.add_error(None, error.messages)
-    elif isinstance(error, DomainError):
-        field = getattr(error, "field", None)
-        form.add_error(field if field in form.fields else None, error.detail)
-    else:
-        raise error
-
-
-def save_with(form: forms.BaseForm, action: Callable[[], Any]) -> Any:
-    """Run a service for a valid form; its ValidationError or DomainError lands on the form."""
-    try:
-        return action()
-    except (ValidationError, DomainError) as error:
-        apply_error(form, error)
-        return None
-
-
-def run_action(request: HttpRequest, action: Callable[[], Any], success: str) -> Any:
-    """Run a service from a button; a domain error becomes an error message, never a 500."""
-    try:
-        result = action()
-    except DomainError as error:
-        messages.error(request, error.detail)
-        return None
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return None
-    if success:
-        messages.success(request, success)
-    return result
-
-
-def form_page(
-    request: HttpRequest,
-    form: forms.BaseForm,
-    *,
-    title: str,
-    cancel_url: str = "",
-    submit_label: str = "Save",
-    **context: Any,
-) -> HttpResponse:
-    return render(
-        request,
-        "components/form_page.html",
-        {
-            "form": form,
-            "title": title,
-            "cancel_url": cancel_url,
-            "submit_label": submit_label,
-            **context,
-        },
-    )

@@ -11,11 +11,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.models import Account
-from integration.pages import Column, CsvColumn, ListPage, render_list
+from integration.page_forms import form_page, run_action, save_with
+from integration.pages import Column, CsvColumn, ListPage, new_action, render_list
 from sales import page_queries, services
 from sales.forms import ContractFilterForm, ContractForm
 from sales.models import Contract
-from sales.views.common import can, crumb, form_page, run_action, sales_permission, save_with
+from sales.views.common import can, crumb, sales_permission
 
 CONTRACT_LIST = ListPage(
     template="components/list_page.html",
@@ -63,11 +64,7 @@ FIELDS = (
 @sales_permission("view_contract")
 @require_GET
 def contract_list(request: HttpRequest) -> HttpResponse:
-    actions = []
-    if can(request, "add_contract"):
-        actions = [
-            {"url": reverse("sales:contract_create"), "label": "New contract", "testid": "new"}
-        ]
+    actions = new_action(request, "sales.add_contract", "sales:contract_create", "New contract")
     return render_list(
         request,
         CONTRACT_LIST,

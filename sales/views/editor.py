@@ -15,13 +15,14 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.models import Account
 from sales import page_queries, services
 from sales.forms import LINES_PREFIX, LineForm, LineFormSet
 from sales.rounding import LineAmounts, document_totals, line_amounts
-from sales.views.common import sales_permission
+from sales.views.common import crumb, sales_permission
 
 LOOKUP_LIMIT = 20
 MAX_LINES = 200
@@ -131,6 +132,40 @@ def product_lookup(request: HttpRequest) -> HttpResponse:
             "options": [(p.pk, f"{p.sku} · {p.name}") for p in found[:LOOKUP_LIMIT]],
             "more": len(found) > LOOKUP_LIMIT,
             "q": query,
+        },
+    )
+
+
+def render_editor(
+    request: HttpRequest,
+    *,
+    kind: str,
+    form: Any,
+    formset: Any,
+    title: str,
+    cancel_url: str,
+    account: Account | None,
+    submit_label: str,
+) -> HttpResponse:
+    """The quote or order editor page: the header form, the lines and their live totals."""
+    currency = (form.data.get("currency") if form.is_bound else form.initial.get("currency")) or (
+        account.currency if account is not None else settings.TANDEM_DEFAULT_CURRENCY
+    )
+    totals_url = reverse("sales:line_totals")
+    if account is not None and form.fields["account"].disabled:
+        totals_url += f"?account={account.pk}"
+    return render(
+        request,
+        "sales/document_editor.html",
+        {
+            "form": form,
+            "title": title,
+            "cancel_url": cancel_url,
+            "submit_label": submit_label,
+            "totals_url": totals_url,
+            "kind": kind,
+            **editor_context(formset, account=account, currency=currency.upper()),
+            **crumb(),
         },
     )
 

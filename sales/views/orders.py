@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -15,13 +14,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm.models import Account
 from integration.errors import DomainError
-from integration.pages import Column, CsvColumn, ListPage, render_list
+from integration.page_forms import error_message, run_action, save_with
+from integration.pages import Column, CsvColumn, ListPage, new_action, render_list
 from inventory.errors import InsufficientStock
 from sales import page_queries, services
 from sales.forms import OrderFilterForm, OrderForm, ShipForm, initial_lines, line_formset
 from sales.models import SalesOrder
-from sales.views.common import can, crumb, run_action, sales_permission, save_with
-from sales.views.editor import editor_context
+from sales.views.common import can, crumb, sales_permission
+from sales.views.editor import render_editor
 
 S = SalesOrder.Status
 
@@ -67,9 +67,7 @@ def _order(pk: int) -> SalesOrder:
 @sales_permission("view_salesorder")
 @require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
-    actions = []
-    if can(request, "add_salesorder"):
-        actions = [{"url": reverse("sales:order_create"), "label": "New order", "testid": "new"}]
+    actions = new_action(request, "sales.add_salesorder", "sales:order_create", "New order")
     return render_list(
         request,
         ORDER_LIST,
@@ -96,38 +94,6 @@ def _header(form: OrderForm) -> dict[str, Any]:
     }
 
 
-def _editor(
-    request: HttpRequest,
-    *,
-    form: OrderForm,
-    formset: Any,
-    title: str,
-    cancel_url: str,
-    account: Account | None,
-    submit_label: str,
-) -> HttpResponse:
-    currency = (form.data.get("currency") if form.is_bound else form.initial.get("currency")) or (
-        account.currency if account is not None else settings.TANDEM_DEFAULT_CURRENCY
-    )
-    totals_url = reverse("sales:line_totals")
-    if account is not None and form.fields["account"].disabled:
-        totals_url += f"?account={account.pk}"
-    return render(
-        request,
-        "sales/document_editor.html",
-        {
-            "form": form,
-            "title": title,
-            "cancel_url": cancel_url,
-            "submit_label": submit_label,
-            "totals_url": totals_url,
-            "kind": "order",
-            **editor_context(formset, account=account, currency=currency.upper()),
-            **crumb(),
-        },
-    )
-
-
 @sales_permission("add_salesorder")
 @require_http_methods(["GET", "POST"])
 def order_create(request: HttpRequest) -> HttpResponse:
@@ -150,8 +116,9 @@ def order_create(request: HttpRequest) -> HttpResponse:
     chosen = account
     if chosen is None and form.is_bound and form.is_valid():
         chosen = form.cleaned_data["account"]
-    return _editor(
+    return render_editor(
         request,
+        kind="order",
         form=form,
         formset=formset,
         title=f"New order for {account.name}" if account else "New order",
@@ -193,8 +160,9 @@ def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if updated is not None:
             messages.success(request, f"Order {order.number} saved.")
             return redirect("sales:order_detail", pk=pk)
-    return _editor(
+    return render_editor(
         request,
+        kind="order",
         form=form,
         formset=formset,
         title=f"Edit order {order.number}",
@@ -271,8 +239,7 @@ def order_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             problem=error.detail,
         )
     except (DomainError, ValidationError) as error:
-        detail = error.detail if isinstance(error, DomainError) else " ".join(error.messages)
-        return _detail(request, _order(pk), status=409, problem=detail)
+        return _detail(request, _order(pk), status=409, problem=error_message(error))
     messages.success(request, f"Order {order.number} confirmed: its stock is reserved.")
     return redirect("sales:order_detail", pk=pk)
 
@@ -289,8 +256,9 @@ def order_ship(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.order_ship(order=order, lines=form.shipment(), actor=request.user)
     except (DomainError, ValidationError) as error:
-        detail = error.detail if isinstance(error, DomainError) else " ".join(error.messages)
-        return _detail(request, _order(pk), status=409, ship_form=form, problem=detail)
+        return _detail(
+            request, _order(pk), status=409, ship_form=form, problem=error_message(error)
+        )
     order.refresh_from_db()
     shipped = "shipped" if order.status == S.SHIPPED else "partly shipped"
     messages.success(request, f"Order {order.number} {shipped}.")

@@ -13,12 +13,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.models import Account, Opportunity
-from integration.pages import Column, CsvColumn, ListPage, render_list
+from integration.page_forms import run_action, save_with
+from integration.pages import Column, CsvColumn, ListPage, new_action, render_list
 from sales import page_queries, services
 from sales.forms import QuoteFilterForm, QuoteForm, initial_lines, line_formset
 from sales.models import Quote
-from sales.views.common import can, crumb, run_action, sales_permission, save_with
-from sales.views.editor import editor_context
+from sales.views.common import can, crumb, sales_permission
+from sales.views.editor import render_editor
 
 QUOTE_LIST = ListPage(
     template="components/list_page.html",
@@ -62,9 +63,7 @@ def _quote(pk: int) -> Quote:
 @sales_permission("view_quote")
 @require_GET
 def quote_list(request: HttpRequest) -> HttpResponse:
-    actions = []
-    if can(request, "add_quote"):
-        actions = [{"url": reverse("sales:quote_create"), "label": "New quote", "testid": "new"}]
+    actions = new_action(request, "sales.add_quote", "sales:quote_create", "New quote")
     return render_list(
         request,
         QUOTE_LIST,
@@ -74,38 +73,6 @@ def quote_list(request: HttpRequest) -> HttpResponse:
             actions=actions,
             search_placeholder="Number or account…",
         ),
-    )
-
-
-def _editor(
-    request: HttpRequest,
-    *,
-    form: QuoteForm,
-    formset: Any,
-    title: str,
-    cancel_url: str,
-    account: Account | None,
-    submit_label: str,
-) -> HttpResponse:
-    currency = (form.data.get("currency") if form.is_bound else form.initial.get("currency")) or (
-        account.currency if account is not None else settings.TANDEM_DEFAULT_CURRENCY
-    )
-    totals_url = reverse("sales:line_totals")
-    if account is not None and form.fields["account"].disabled:
-        totals_url += f"?account={account.pk}"
-    return render(
-        request,
-        "sales/document_editor.html",
-        {
-            "form": form,
-            "title": title,
-            "cancel_url": cancel_url,
-            "submit_label": submit_label,
-            "totals_url": totals_url,
-            "kind": "quote",
-            **editor_context(formset, account=account, currency=currency.upper()),
-            **crumb(),
-        },
     )
 
 
@@ -163,8 +130,9 @@ def quote_create(request: HttpRequest) -> HttpResponse:
         cancel_url = reverse("crm:opportunity_detail", args=[opportunity.pk])
     else:
         cancel_url = reverse("sales:quote_list")
-    return _editor(
+    return render_editor(
         request,
+        kind="quote",
         form=form,
         formset=formset,
         title=title,
@@ -204,8 +172,9 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if updated is not None:
             messages.success(request, f"Quote {quote.number} saved.")
             return redirect("sales:quote_detail", pk=pk)
-    return _editor(
+    return render_editor(
         request,
+        kind="quote",
         form=form,
         formset=formset,
         title=f"Edit quote {quote.number}",

@@ -6,6 +6,7 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 
+from inventory import services
 from inventory.models import Product, PurchaseOrder, StockMove
 from tests.factories import inventory as make
 
@@ -70,3 +71,19 @@ def test_admin_purchase_order_actions(admin_client_):
     order.refresh_from_db()
     assert order.status == PurchaseOrder.Status.RECEIVED
     assert Product.objects.get().warehouse_stock.get().on_hand == Decimal("2")
+
+
+def test_admin_action_refused_by_a_rule_is_a_message_not_an_error(admin_client_):
+    empty = make.purchase_order(lines=[(make.product(), "2", "1.00")])
+    services.purchase_order_cancel(order=empty)
+
+    response = admin_client_.post(
+        "/admin/inventory/purchaseorder/",
+        {"action": "send", "_selected_action": [empty.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    empty.refresh_from_db()
+    assert empty.status == PurchaseOrder.Status.CANCELLED
+    assert any(str(empty) in str(m) for m in response.context["messages"])

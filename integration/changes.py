@@ -1,8 +1,5 @@
-"""How every CRM service writes: assign editable fields, validate, bump the version, save.
-
-Kept apart from the concept modules so that accounts, contacts, opportunities, leads and
-activities all change state the same way and publish what they changed.
-"""
+"""How every app's services change a row: assign editable fields, remember what changed,
+take the next version under a row lock, save only what changed, publish a deletion."""
 
 from __future__ import annotations
 
@@ -105,6 +102,7 @@ def lock_version(instance: models.Model) -> None:
 
 
 def save_changes(instance: models.Model, changed: Iterable[str]) -> None:
+    """Save the changed fields with the version (and `updated_at` when the model has one)."""
     fields = {*changed, "version"}
     if any(f.name == "updated_at" for f in instance._meta.concrete_fields):
         fields.add("updated_at")
