@@ -36,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
 
     ensure_database()
-    setup_django()
+    setup_django(TANDEM_API_RATE="100000000/min")
     from django.db import connection, transaction
     from django.test import Client
     from django.test.utils import CaptureQueriesContext

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, Lower, Reverse, TruncMonth
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -217,10 +217,43 @@ def account_tag_names(account_ids: Iterable[int]) -> dict[int, list[str]]:
     return names
 
 
-def _account_search_q(search: str) -> Q:
-    contacts = Contact.objects.alias(search_name=FullName()).filter(
+def email_address_q(search: str) -> Q | None:
+    """A search for an e-mail address, or None if `search` is not one.
+
+    A term with "@" and no space matches the addresses that start with it ("aino@",
+    "aino@acme.example") or, when it starts with "@", end with it ("@acme.example"). Both
+    use a btree index; a trigram "contains" match would read the posting lists of the
+    trigrams every address shares (".example", "@") and slow down as contacts grow.
+    Needs the `email_lower` and `email_reversed` aliases (see with_email_aliases).
+    """
+    if "@" not in search or any(ch.isspace() for ch in search):
+        return None
+    term = search.lower()
+    if term.startswith("@"):
+        return Q(email_reversed__startswith=term[::-1])
+    return Q(email_lower__startswith=term)
+
+
+def with_email_aliases(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    return contacts.alias(email_lower=Lower("email"), email_reversed=Reverse(Lower("email")))
+
+
+def _contact_search_q(contacts: QuerySet[Contact], search: str) -> QuerySet[Contact]:
+    """Contacts whose name contains `search`, or whose e-mail matches it (email_address_q,
+    else contains)."""
+    address = email_address_q(search)
+    if address is not None:
+        return with_email_aliases(contacts).filter(address)
+    return contacts.alias(search_name=FullName()).filter(
         Q(search_name__icontains=search) | Q(email__icontains=search)
     )
+
+
+def _account_search_q(search: str) -> Q:
+    contacts = _contact_search_q(Contact.objects.all(), search)
+    if email_address_q(search) is not None:
+        # An e-mail address is not part of a company name: its contacts only.
+        return Q(pk__in=contacts.order_by().values("account_id"))
     if len(search) >= 3:
         # Trigram indexes answer each side; a UNION of ids lets PostgreSQL use all three
         # (an OR with EXISTS would scan every account). No join: no duplicate rows.
@@ -338,9 +371,7 @@ def contact_list(
         qs = qs.filter(updated_at__gte=_moment("updated_since", filters["updated_since"]))
     search = (search or "").strip()
     if search:
-        qs = qs.alias(search_name=FullName()).filter(
-            Q(search_name__icontains=search) | Q(email__icontains=search)
-        )
+        qs = _contact_search_q(qs, search)
     return qs.order_by(*_ordering(ordering, CONTACT_ORDERINGS, "name"))
 
 

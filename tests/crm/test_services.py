@@ -853,9 +853,26 @@ def test_account_list_searches_contacts_without_duplicate_rows():
     ContactFactory(account=acme, first_name="Aino", last_name="Virtanen", email="a2@acme.ex")
     AccountFactory(name="Other")
     assert list(selectors.account_list(search="aino virtanen")) == [acme]
-    assert list(selectors.account_list(search="A2@ACME")) == [acme]
+    assert list(selectors.account_list(search="A2@ACME")) == [acme]  # an address's start
     assert list(selectors.account_list(search="acm")) == [acme]
     assert list(selectors.account_list(search="a2")) == [acme]  # too short for trigrams
+
+
+def test_a_search_with_at_matches_the_start_or_the_end_of_email_addresses():
+    acme = AccountFactory(name="Acme")
+    aino = ContactFactory(account=acme, first_name="Aino", email="Aino.V@Acme.example")
+    other = AccountFactory(name="Other")
+    ContactFactory(account=other, first_name="Bo", email="bo@other.example")
+
+    assert list(selectors.contact_list(search="aino.v@")) == [aino]
+    assert list(selectors.contact_list(search="AINO.V@ACME.EXAMPLE")) == [aino]
+    assert list(selectors.contact_list(search="@acme.example")) == [aino]
+    assert list(selectors.account_list(search="@ACME.example")) == [acme]
+    assert list(selectors.account_list(search="bo@other.example")) == [other]
+    # An address is matched from its start or its end, not in its middle.
+    assert list(selectors.contact_list(search="v@acme")) == []
+    # "%" and "_" are literal characters, not patterns.
+    assert list(selectors.contact_list(search="a%@")) == []
 
 
 def test_contact_and_lead_lists_search_names_and_emails():
