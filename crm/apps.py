@@ -1,4 +1,4 @@
-"""App configuration for crm; ready() wires framework signals only."""
+"""App configuration for crm; ready() wires framework signals and the 360° view's links."""
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
@@ -15,6 +15,19 @@ class CRMConfig(AppConfig):
         post_migrate.connect(
             _ensure_default_pipeline, sender=self, dispatch_uid="crm.ensure_default_pipeline"
         )
+        from integration.customer_view import register_source_page
+
+        for subject_type, url_name in SOURCE_PAGES.items():
+            register_source_page(subject_type, url_name)
+
+
+# The pages the 360° view links CRM subjects to.
+SOURCE_PAGES = {
+    "crm.account": "crm:account_detail",
+    "crm.contact": "crm:contact_detail",
+    "crm.opportunity": "crm:opportunity_detail",
+    "crm.lead": "crm:lead_detail",
+}
 
 
 def _ensure_default_pipeline(**_kwargs) -> None:

@@ -7,33 +7,21 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from integration.access import area_required
-from integration.customer_view import selectors
+from integration.customer_view import selectors, source_page
 from integration.models import Event
 
 TIMELINE_PAGE = 25
 SEARCH_LIMIT = 50
 
-# Where a subject's own page lives, by subject type (plain paths: the apps' URL names are
-# theirs to change, and integration does not import them).
-SOURCE_PAGES = {
-    "crm.account": "/crm/accounts/{id}/",
-    "crm.contact": "/crm/contacts/{id}/",
-    "crm.opportunity": "/crm/opportunities/{id}/",
-    "crm.lead": "/crm/leads/{id}/",
-    "sales.salesorder": "/sales/orders/{id}/",
-    "sales.quote": "/sales/quotes/{id}/",
-    "sales.contract": "/sales/contracts/{id}/",
-}
 DELETED_VERBS = ("deleted", "merged")
 
 
 def _timeline_items(events: list[Event]) -> list[dict]:
     items = []
     for event in events:
-        pattern = SOURCE_PAGES.get(event.subject_type)
         link = None
-        if pattern and not event.type.endswith(DELETED_VERBS):
-            link = pattern.format(id=event.subject_id)
+        if not event.type.endswith(DELETED_VERBS):
+            link = source_page(event.subject_type, event.subject_id)
         items.append({"event": event, "title": _timeline_title(event.data or {}), "link": link})
     return items
 
@@ -89,7 +77,7 @@ def customer_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         "orders": selectors.customer_recent_orders(account_id),
         "quotes": selectors.customer_open_quotes(account_id),
         "contracts": selectors.customer_contracts(account_id),
-        "crm_account_url": SOURCE_PAGES["crm.account"].format(id=account_id),
+        "crm_account_url": source_page("crm.account", account_id),
         **_timeline_context(account_id, None),
     }
     return render(request, "integration/customer_detail.html", context)

@@ -6,7 +6,9 @@ Public API for the areas that contribute to it:
 - `register_aggregate(name, defaults=..., compute=...)` — figures recomputed from those rows;
 - `register_entity_model(model)` — a projection table keyed by natural id with `account_id`;
 - `register_fact_source(name, fn)` — from a domain app (e.g. crm/facts.py): the same
-  figures computed from its own tables, compared with the view by `check_customer_view`.
+  figures computed from its own tables, compared with the view by `check_customer_view`;
+- `register_source_page(subject_type, url_name)` — from a domain app's AppConfig.ready:
+  the page the 360° view links an entity or timeline entry of that type to.
 
 Importing this package registers the CRM and sales appliers (integration's handlers.py
 does it). `top_products` is the ranking rule sales/facts.py shares with the view.
@@ -25,6 +27,8 @@ from integration.customer_view.registry import (
     register_aggregate,
     register_entity_model,
     register_fact_source,
+    register_source_page,
+    source_page,
     watch,
 )
 from integration.customer_view.sales_appliers import top_products
@@ -39,6 +43,8 @@ __all__ = [
     "register_aggregate",
     "register_entity_model",
     "register_fact_source",
+    "register_source_page",
+    "source_page",
     "top_products",
     "watch",
 ]

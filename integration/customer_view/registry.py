@@ -134,6 +134,26 @@ def register_fact_source(
     _fact_sources[name] = FactSource(name, fn, max_account_id)
 
 
+# Subject type ("crm.contact") → the URL name of its page, taking the id ("crm:contact_detail").
+_source_pages: dict[str, str] = {}
+
+
+def register_source_page(subject_type: str, url_name: str) -> None:
+    """Where a subject's own page is: the 360° page links its entries there. Registered by
+    the app that owns the page (in its AppConfig.ready), so integration names none."""
+    _source_pages[subject_type] = url_name
+
+
+def source_page(subject_type: str, subject_id: object) -> str | None:
+    """The URL of a subject's page, or None if no app registered one."""
+    url_name = _source_pages.get(subject_type)
+    if url_name is None:
+        return None
+    from django.urls import reverse
+
+    return reverse(url_name, args=[subject_id])
+
+
 _facts_discovered = False
 
 

@@ -1,8 +1,10 @@
-"""Template helpers of list and detail pages: money formatting."""
+"""Template helpers of list and detail pages: money formatting, links to source pages."""
 
 from decimal import Decimal, InvalidOperation
 
 from django import template
+
+from integration.customer_view import source_page as _source_page
 
 register = template.Library()
 
@@ -18,3 +20,10 @@ def money(amount, currency: str = "") -> str:
         return str(amount)
     text = f"{value:,.2f}"
     return f"{text} {currency}".strip()
+
+
+@register.filter
+def source_page(subject_id, subject_type: str) -> str:
+    """`{{ contact.contact_id|source_page:"crm.contact" }}`: that subject's own page (as its
+    app registered it), or "" when none is registered."""
+    return _source_page(subject_type, subject_id) or ""
