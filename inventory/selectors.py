@@ -115,6 +115,11 @@ def _low_rule(warehouse_id: int | None) -> Exists:
     return Exists(rules.filter(available__lt=F("min_qty")))
 
 
+def product_search_q(term: str) -> Q:
+    """What a product search matches: part of the SKU or name, or the whole barcode."""
+    return Q(sku__icontains=term) | Q(name__icontains=term) | Q(barcode=term)
+
+
 def product_list(
     *,
     search: str = "",
@@ -128,9 +133,7 @@ def product_list(
     queryset = with_stock(Product.objects.select_related("category"), warehouse_id=warehouse_id)
     queryset = queryset.annotate(is_low=_low_rule(warehouse_id))
     if search:
-        queryset = queryset.filter(
-            Q(sku__icontains=search) | Q(name__icontains=search) | Q(barcode=search)
-        )
+        queryset = queryset.filter(product_search_q(search))
     if category_id is not None:
         descendants = category_tree_ids(category_id)
         queryset = queryset.filter(category_id__in=descendants)

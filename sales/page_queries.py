@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from inventory.models import Product
-from inventory.selectors import StockLevel, stock_levels
+from inventory.selectors import StockLevel, product_search_q, stock_levels
 from sales import selectors
 from sales.models import Contract, Quote, SalesOrder
 
@@ -53,7 +53,7 @@ def product_matches(search: str) -> QuerySet[Product]:
     qs = Product.objects.filter(active=True).only("id", "sku", "name").order_by("sku", "id")
     term = search.strip()
     if term:
-        qs = qs.filter(Q(sku__icontains=term) | Q(name__icontains=term) | Q(barcode=term))
+        qs = qs.filter(product_search_q(term))
     return qs
 
 
