@@ -28,6 +28,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import autodiscover_modules
 
 from integration.access import area_required
+from integration.widgets import quick
 
 # Counts stop here: a page never pays for a COUNT(*) over millions of rows.
 COUNT_LIMIT = 10_000
@@ -79,7 +80,7 @@ class ListFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for bound in self.filter_fields():
-            widget = bound.field.widget
+            widget = bound.field.widget = quick(bound.field.widget)
             css = "form-select" if isinstance(widget, forms.Select) else "form-control"
             widget.attrs.setdefault("class", f"{css} {css}-sm")
 
@@ -260,9 +261,20 @@ class ListPage:
     empty_title: str = "Nothing found"
     empty_text: str = "Try another search or fewer filters."
     form_kwargs: Callable[[HttpRequest], dict[str, Any]] | None = None
+    # The page's rows as the row template reads them (e.g. dicts of display values);
+    # None: the model instances themselves.
+    present: Callable[[list[Any]], list[Any]] | None = None
 
     def allowed_sorts(self) -> set[str]:
         return {column.sort for column in self.columns if column.sort}
+
+
+def url_maker(url_name: str) -> Callable[[int], str]:
+    """pk -> reverse(url_name, args=[pk]), reversing once: a list of 50 rows links each row
+    without 50 trips through the URL resolver. For patterns whose only argument is the pk."""
+    marker = 918_273_645
+    head, tail = reverse(url_name, args=[marker]).split(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def new_action(request: HttpRequest, perm: str, url_name: str, label: str) -> list[dict[str, str]]:
@@ -310,7 +322,7 @@ def render_list(
     ctx = {
         "filter_form": form,
         "page": page,
-        "rows": page.rows,
+        "rows": spec.present(page.rows) if spec.present else page.rows,
         "headers": headers,
         "sort": sort,
         "search": search,

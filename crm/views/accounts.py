@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm import selectors, services
@@ -13,11 +15,34 @@ from crm.forms import AccountFilterForm, AccountForm, MergeForm
 from crm.models import Account
 from crm.views.common import can, crm_permission
 from integration.page_forms import form_page, run_action, save_with
-from integration.pages import Column, CsvColumn, ListPage, render_list
+from integration.pages import Column, CsvColumn, ListPage, render_list, url_maker
 
 
 def _owner_name(obj) -> str:
     return (obj.owner.get_full_name() or obj.owner.get_username()) if obj.owner_id else ""
+
+
+def _account_rows(accounts: list[Account]) -> list[dict]:
+    """What crm/_account_row.html shows, computed once per row: the template then reads
+    plain dict keys instead of model attributes, methods and filters (a third of the
+    page's rendering time)."""
+    detail_url = url_maker("crm:account_detail")
+    return [
+        {
+            "url": detail_url(account.pk),
+            "name": account.name,
+            "domain": account.domain,
+            "status": account.status,
+            "status_label": account.get_status_display(),
+            "industry": account.industry,
+            "country": account.billing_country,
+            "owner": _owner_name(account),
+            "tags": [tag.name for tag in account.tags.all()],
+            "updated_at": localtime(account.updated_at).strftime("%Y-%m-%d %H:%M"),
+            "updated_ago": naturaltime(account.updated_at),
+        }
+        for account in accounts
+    ]
 
 
 ACCOUNT_LIST = ListPage(
@@ -50,6 +75,7 @@ ACCOUNT_LIST = ListPage(
         CsvColumn("created_at", lambda a: a.created_at.isoformat()),
     ],
     csv_filename="accounts.csv",
+    present=_account_rows,
     table_id="account-table",
     empty_title="No accounts found",
 )

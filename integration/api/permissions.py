@@ -56,6 +56,14 @@ class ModelPermissions(permissions.DjangoModelPermissions):
         "DELETE": ["%(app_label)s.delete_%(model_name)s"],
     }
 
+    def _model(self, view):
+        # A declared `queryset` names the model without building the view's selector
+        # queryset (DRF's _queryset calls get_queryset, search and filters included).
+        declared = getattr(view, "queryset", None)
+        if declared is not None:
+            return declared.model
+        return self._queryset(view).model
+
     def has_permission(self, request, view) -> bool:
         # DRF's checks, with the permissions looked up in one query (user_has_perms) rather
         # than by loading every permission of the user and their groups.
@@ -64,7 +72,7 @@ class ModelPermissions(permissions.DjangoModelPermissions):
         action_perms = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
         if action_perms is None and getattr(view, "_ignore_model_permissions", False):
             return True
-        model = self._queryset(view).model
+        model = self._model(view)
         if action_perms is None:
             perms = self.get_required_permissions(request.method, model)
         else:
