@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Lower, Reverse, TruncMonth
 from django.utils import timezone
@@ -37,6 +37,57 @@ class FullName(models.Func):
 
     def __init__(self, prefix: str = "") -> None:
         super().__init__(F(f"{prefix}first_name"), Value(" "), F(f"{prefix}last_name"))
+
+
+class NameWords(models.Func):
+    """`document` holds each word of `term`, in any order, the last word possibly unfinished:
+    "foods tapio 543" matches "Tapio Foods 54321 Ky". PostgreSQL full-text search in the
+    'simple' configuration (no stemming, no stop words), both sides split by the same
+    parser; the GIN indexes of crm/migrations/0006 are on exactly this to_tsvector
+    expression.
+
+    Whole words keep the index scan as cheap as the rarest of them (GIN skips through the
+    others); only the last word, the one being typed, is a prefix.
+    """
+
+    output_field = models.BooleanField()
+    # plainto_tsquery splits the term into quoted lexemes ('foods' & 'tapio' & '543'); the
+    # closing quote at the very end gets :* to make the last one a prefix ('543':*).
+    QUERY = (
+        "to_tsvector('simple'::regconfig, {document}) @@ to_tsquery('simple'::regconfig, "
+        "regexp_replace(plainto_tsquery('simple'::regconfig, {term})::text, "
+        "'''$', ''':*'))"
+    )
+
+    def __init__(self, document: Any, term: str) -> None:
+        super().__init__(document, Value(term))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        document, document_params = compiler.compile(self.source_expressions[0])
+        term, term_params = compiler.compile(self.source_expressions[1])
+        return self.QUERY.format(document=document, term=term), (*document_params, *term_params)
+
+
+def is_words(search: str) -> bool:
+    """A term of several words (searched word by word, see words_q)."""
+    return any(ch.isspace() for ch in search.strip())
+
+
+def words_q(field: str, search: str) -> Q | NameWords:
+    """Rows whose `field` holds each word of `search` as a word, in any order, the last
+    word possibly unfinished ("foods tapio 543" finds "Tapio Foods 54321 Ky").
+
+    On PostgreSQL a full-text index answers it: a trigram "contains" match of a long term
+    reads the posting lists of its common trigrams ("ran", "000"), which grow with the
+    table. Elsewhere (SQLite, embedded mode) each word must start the text or follow a
+    space (a word's beginning, the last word's rule for every word).
+    """
+    if connection.vendor == "postgresql":
+        return NameWords(F(field), search)
+    q = Q()
+    for word in search.split():
+        q &= Q(**{f"{field}__istartswith": word}) | Q(**{f"{field}__icontains": f" {word}"})
+    return q
 
 
 # ---------------------------------------------------------------- filter values
@@ -189,7 +240,9 @@ def account_list(
 ) -> QuerySet[Account]:
     """Accounts with owner and tags loaded; filters as in ACCOUNT_FILTERS (lists allowed).
 
-    `search` matches the name or a contact's name or e-mail (EXISTS: no duplicate rows).
+    `search` matches the name or a contact's name or e-mail (no duplicate rows): one word
+    by "contains", several words as words in any order (words_q), a term with "@" by
+    e-mail address (email_address_q).
     `with_counts` adds contacts_count, open_opportunities_count, open_opportunities_value.
     """
     qs = Account.objects.select_related("owner").prefetch_related("tags")
@@ -239,16 +292,16 @@ def with_email_aliases(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
 
 
 def _contact_search_q(contacts: QuerySet[Contact], search: str) -> QuerySet[Contact]:
-    """Contacts whose name contains `search`, or whose e-mail matches it (email_address_q,
-    else contains; a term with a space can only be a name)."""
+    """Contacts matching `search`: a term with "@" by e-mail address (email_address_q); a
+    term of several words by the words of the name (words_q: no address holds a space);
+    one word by "contains" on the name or the e-mail."""
     address = email_address_q(search)
     if address is not None:
         return with_email_aliases(contacts).filter(address)
-    named = Q(search_name__icontains=search)
-    if any(ch.isspace() for ch in search):
-        # No address holds a space (EmailField refuses one): skip the e-mail index.
-        return contacts.alias(search_name=FullName()).filter(named)
-    return contacts.alias(search_name=FullName()).filter(named | Q(email__icontains=search))
+    named = contacts.alias(search_name=FullName())
+    if is_words(search):
+        return named.filter(words_q("search_name", search))
+    return named.filter(Q(search_name__icontains=search) | Q(email__icontains=search))
 
 
 def _account_search_q(search: str) -> Q:
@@ -257,10 +310,12 @@ def _account_search_q(search: str) -> Q:
         # An e-mail address is not part of a company name: its contacts only.
         return Q(pk__in=contacts.order_by().values("account_id"))
     if len(search) >= 3:
-        # Trigram indexes answer each side; a UNION of ids lets PostgreSQL use all three
-        # (an OR with EXISTS would scan every account). No join: no duplicate rows.
+        # Trigram (one word) or full-text (several words) indexes answer each side; a UNION
+        # of ids lets PostgreSQL use them all (an OR with EXISTS would scan every account).
+        # No join: no duplicate rows.
+        by_name = words_q("name", search) if is_words(search) else Q(name__icontains=search)
         ids = (
-            Account.objects.filter(name__icontains=search)
+            Account.objects.filter(by_name)
             .order_by()
             .values("pk")
             .union(contacts.order_by().values("account_id"))

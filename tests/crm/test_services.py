@@ -875,6 +875,54 @@ def test_a_search_with_at_matches_the_start_or_the_end_of_email_addresses():
     assert list(selectors.contact_list(search="a%@")) == []
 
 
+def test_a_search_of_several_words_matches_whole_words_in_any_order():
+    tapio = AccountFactory(name="Tapio Foods 54321 Ky")
+    kaleva = AccountFactory(name="Kaleva-Timber Oy")
+    person = AccountFactory(name="Person Account")
+    aino = ContactFactory(account=person, first_name="Aino", last_name="Virtanen", email="")
+    AccountFactory(name="Foods of Tampere")
+
+    def accounts(term):
+        return list(selectors.account_list(search=term))
+
+    assert accounts("tapio foods 54321") == [tapio]
+    assert accounts("TAPIO foods 543") == [tapio]  # the last word may be unfinished
+    assert accounts("foods tapio") == [tapio]  # in any order
+    assert accounts("  foods   54321 ") == [tapio]
+    assert accounts("kaleva timber") == [kaleva]  # the parts of a hyphenated word
+    assert accounts("virtanen ain") == [person]  # a contact's name
+    assert list(selectors.contact_list(search="aino vir")) == [aino]
+    # Other words are whole words: neither a beginning nor a middle matches ...
+    assert accounts("tap foods") == []
+    assert accounts("apio foods") == []
+    assert accounts("tapio foods 99") == []
+    # ... while one word alone still matches anywhere in the name.
+    assert accounts("apio") == [tapio]
+    # Quotes, operators and stray punctuation are only text.
+    assert accounts("tapio' & !foods") == [tapio]
+    assert accounts("tapio | kaleva") == []
+
+
+def test_a_search_of_several_words_uses_the_full_text_indexes():
+    """The expressions NameWords writes are the ones crm/migrations/0006 indexed."""
+    from django.db import connection
+
+    # Enough rows, with statistics, that the planner prices an index against the table.
+    Account.objects.bulk_create(
+        Account(name=f"Company {i} Oy", normalized_name=f"company {i}") for i in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_account")
+        cursor.execute("ANALYZE crm_contact")
+    sql, params = selectors.account_list(search="company 17").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        explained = "\n".join(row[0] for row in cursor.fetchall())
+    assert "crm_account_name_words" in explained
+    assert "crm_contact_full_name_words" in explained
+
+
 def test_contact_and_lead_lists_search_names_and_emails():
     aino = ContactFactory(first_name="Aino", last_name="Virtanen", email="a@acme.ex")
     ContactFactory(first_name="Bob")
