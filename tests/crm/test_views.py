@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from crm import selectors, services
 from crm.models import Account, Activity, Campaign, Contact, Lead, Opportunity, Segment
+from tests.factories.crm import AccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -155,6 +156,24 @@ def test_account_list_searches_filters_and_counts(sales, world):
     html = client.get("/crm/accounts/?industry=Retail").content.decode()
     assert "Globex" in html
     assert "Acme Oy" not in html
+
+
+def test_account_list_rows_show_link_status_owner_tags_and_age(sales, make_user):
+    owner = make_user(username="olga", first_name="Olga", last_name="Owner")
+    account = AccountFactory(
+        name="Rowtest <Oy>", status="active", industry="Retail", owner=owner, tags=["vip", "b2b"]
+    )
+    html = client_for(sales).get("/crm/accounts/?q=rowtest").content.decode()
+    row = re.search(r'<tr data-testid="account-row">(.*?)</tr>', html, re.S).group(1)
+    assert f'href="/crm/accounts/{account.pk}/"' in row
+    assert "Rowtest &lt;Oy&gt;" in row  # escaped
+    assert "status-active" in row
+    assert ">Active<" in row
+    assert "Olga Owner" in row
+    assert row.index(">b2b<") < row.index(">vip<")  # tags in name order
+    assert "now" in row  # updated a moment ago
+    local = timezone.localtime(account.updated_at).strftime("%Y-%m-%d %H:%M")
+    assert f'title="{local}"' in row
 
 
 def test_htmx_request_renders_only_the_table(sales, world):

@@ -81,3 +81,13 @@ def test_list_filter_forms_use_quick_widgets_and_model_choices(make_user):
 def test_widgets_of_other_classes_are_left_alone():
     widget = forms.CheckboxSelectMultiple(choices=[("a", "A")])
     assert quick(widget) is widget
+
+
+def test_url_maker_writes_what_reverse_writes():
+    from django.urls import reverse
+
+    from integration.pages import url_maker
+
+    detail = url_maker("crm:account_detail")
+    for pk in (1, 42, 918_273_645, 10**12):
+        assert detail(pk) == reverse("crm:account_detail", args=[pk])
