@@ -90,6 +90,12 @@ def words_q(field: str, search: str) -> Q | NameWords:
     return q
 
 
+def name_q(field: str, search: str) -> Q | NameWords:
+    """The rule for names: one word anywhere in `field` ("contains", trigram index),
+    several words as words (words_q, full-text index)."""
+    return words_q(field, search) if is_words(search) else Q(**{f"{field}__icontains": search})
+
+
 # ---------------------------------------------------------------- filter values
 
 ACCOUNT_FILTERS = (
@@ -279,7 +285,7 @@ def email_address_q(search: str) -> Q | None:
     trigrams every address shares (".example", "@") and slow down as contacts grow.
     Needs the `email_lower` and `email_reversed` aliases (see with_email_aliases).
     """
-    if "@" not in search or any(ch.isspace() for ch in search):
+    if "@" not in search or is_words(search):
         return None
     term = search.lower()
     if term.startswith("@"):
@@ -300,8 +306,8 @@ def _contact_search_q(contacts: QuerySet[Contact], search: str) -> QuerySet[Cont
         return with_email_aliases(contacts).filter(address)
     named = contacts.alias(search_name=FullName())
     if is_words(search):
-        return named.filter(words_q("search_name", search))
-    return named.filter(Q(search_name__icontains=search) | Q(email__icontains=search))
+        return named.filter(name_q("search_name", search))
+    return named.filter(name_q("search_name", search) | Q(email__icontains=search))
 
 
 def _account_search_q(search: str) -> Q:
@@ -313,9 +319,8 @@ def _account_search_q(search: str) -> Q:
         # Trigram (one word) or full-text (several words) indexes answer each side; a UNION
         # of ids lets PostgreSQL use them all (an OR with EXISTS would scan every account).
         # No join: no duplicate rows.
-        by_name = words_q("name", search) if is_words(search) else Q(name__icontains=search)
         ids = (
-            Account.objects.filter(by_name)
+            Account.objects.filter(name_q("name", search))
             .order_by()
             .values("pk")
             .union(contacts.order_by().values("account_id"))
