@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Lower, Reverse, TruncMonth
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -26,6 +30,7 @@ from crm.models import (
     Segment,
     Stage,
 )
+from integration.counting import without_count
 
 
 class FullName(models.Func):
@@ -91,9 +96,13 @@ def words_q(field: str, search: str) -> Q | NameWords:
 
 
 def name_q(field: str, search: str) -> Q | NameWords:
-    """The rule for names: one word anywhere in `field` ("contains", trigram index),
-    several words as words (words_q, full-text index)."""
-    return words_q(field, search) if is_words(search) else Q(**{f"{field}__icontains": search})
+    """The rule for names: one word of three or more characters anywhere in `field`
+    ("contains", trigram index); a shorter word at the start of a word of `field`, and
+    several words as words (words_q, full-text index). A trigram index cannot answer a
+    term shorter than a trigram: "contains" would read every row."""
+    if is_words(search) or len(search) < 3:
+        return words_q(field, search)
+    return Q(**{f"{field}__icontains": search})
 
 
 # ---------------------------------------------------------------- filter values
@@ -246,9 +255,11 @@ def account_list(
 ) -> QuerySet[Account]:
     """Accounts with owner and tags loaded; filters as in ACCOUNT_FILTERS (lists allowed).
 
-    `search` matches the name or a contact's name or e-mail (no duplicate rows): one word
-    by "contains", several words as words in any order (words_q), a term with "@" by
-    e-mail address (email_address_q).
+    `search` matches the name or a contact's name or e-mail (no duplicate rows, see
+    account_search): one word by "contains" (a word's start when shorter than three
+    characters), several words as words in any order (words_q), a term with "@" by e-mail
+    address (email_address_q). A broad search (more than BROAD_SEARCH matches) comes
+    without_count: its lists skip the count.
     `with_counts` adds contacts_count, open_opportunities_count, open_opportunities_value.
     """
     qs = Account.objects.select_related("owner").prefetch_related("tags")
@@ -256,7 +267,11 @@ def account_list(
         qs = qs.filter(_account_filter_q(name, value))
     search = (search or "").strip()
     if search:
-        qs = qs.filter(_account_search_q(search))
+        found = account_search(search)
+        if found.ids is None:
+            qs = without_count(qs.filter(_account_broad_q(search, found)), BROAD_SEARCH + 1)
+        else:
+            qs = qs.filter(pk__in=found.ids)
     if with_counts:
         qs = with_account_counts(qs)
     return qs.order_by(*_ordering(ordering, ACCOUNT_ORDERINGS, "name"))
@@ -283,7 +298,7 @@ def email_address_q(search: str) -> Q | None:
     "aino@acme.example") or, when it starts with "@", end with it ("@acme.example"). Both
     use a btree index; a trigram "contains" match would read the posting lists of the
     trigrams every address shares (".example", "@") and slow down as contacts grow.
-    Needs the `email_lower` and `email_reversed` aliases (see with_email_aliases).
+    Needs the aliases of with_email_aliases.
     """
     if "@" not in search or is_words(search):
         return None
@@ -293,41 +308,134 @@ def email_address_q(search: str) -> Q | None:
     return Q(email_lower__startswith=term)
 
 
+def email_word_q(word: str) -> Q:
+    """Addresses that start with `word`, or whose domain does: "aino" finds
+    aino.virtanen@…, "acme" finds …@acme.example. Btree indexes answer both
+    (crm/migrations/0005 and 0007); "contains" would match the middle of every domain that
+    holds a common word ("…@nordicdata.example" for "data") and make a common word's
+    search read thousands of contacts. Needs the aliases of with_email_aliases."""
+    word = word.lower()
+    if connection.vendor == "postgresql":
+        return Q(email_lower__startswith=word) | Q(email_domain__startswith=word)
+    return Q(email_lower__startswith=word) | Q(email__icontains=f"@{word}")
+
+
 def with_email_aliases(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
-    return contacts.alias(email_lower=Lower("email"), email_reversed=Reverse(Lower("email")))
+    aliases = {"email_lower": Lower("email"), "email_reversed": Reverse(Lower("email"))}
+    if connection.vendor == "postgresql":
+        # The domain: the expression crm/migrations/0007 indexed.
+        aliases["email_domain"] = models.Func(
+            Lower("email"),
+            Value("@"),
+            Value(2),
+            function="SPLIT_PART",
+            output_field=models.CharField(),
+        )
+    return contacts.alias(**aliases)
 
 
 def _contact_search_q(contacts: QuerySet[Contact], search: str) -> QuerySet[Contact]:
     """Contacts matching `search`: a term with "@" by e-mail address (email_address_q); a
     term of several words by the words of the name (words_q: no address holds a space);
-    one word by "contains" on the name or the e-mail."""
+    one word by the name (name_q) or by the start of the address or its domain
+    (email_word_q)."""
+    contacts = with_email_aliases(contacts)
     address = email_address_q(search)
     if address is not None:
-        return with_email_aliases(contacts).filter(address)
+        return contacts.filter(address)
     named = contacts.alias(search_name=FullName())
     if is_words(search):
         return named.filter(name_q("search_name", search))
-    return named.filter(name_q("search_name", search) | Q(email__icontains=search))
+    return named.filter(name_q("search_name", search) | email_word_q(search))
 
 
-def _account_search_q(search: str) -> Q:
-    contacts = _contact_search_q(Contact.objects.all(), search)
+# A search that more accounts match than this is broad: its list is walked in page order
+# and not counted (see account_search).
+BROAD_SEARCH = 1_000
+# How many matching contacts account_search reads to learn which accounts they are at:
+# more, at more than BROAD_SEARCH accounts, and their accounts are not listed.
+CONTACT_PROBE = 5_000
+# How long a term found broad is remembered as such (its searches then skip the probes).
+BROAD_SEARCH_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class AccountSearch:
+    """What account_search found: every matching account's id (`ids`) or, for a broad
+    search (`ids` None), the accounts found through their contacts when they are few
+    enough to list (`through_contacts`; None: too many, each account's are looked at)."""
+
+    ids: list[int] | None
+    through_contacts: list[int] | None = None
+
+
+def account_search_sides(search: str) -> tuple[QuerySet[Account] | None, QuerySet[Contact]]:
+    """The accounts whose name matches `search` (None for an e-mail address: it is not part
+    of a company name) and the contacts that match it, each answered by its own indexes."""
+    search = search.strip()
+    contacts = _contact_search_q(Contact.objects.all(), search).order_by()
     if email_address_q(search) is not None:
-        # An e-mail address is not part of a company name: its contacts only.
-        return Q(pk__in=contacts.order_by().values("account_id"))
-    if len(search) >= 3:
-        # Trigram (one word) or full-text (several words) indexes answer each side; a UNION
-        # of ids lets PostgreSQL use them all (an OR with EXISTS would scan every account).
-        # No join: no duplicate rows.
-        ids = (
-            Account.objects.filter(name_q("name", search))
-            .order_by()
-            .values("pk")
-            .union(contacts.order_by().values("account_id"))
-        )
-        return Q(pk__in=ids)
-    # Too short for trigrams: walk accounts in list order and stop at the page's end.
-    return Q(name__icontains=search) | Q(Exists(contacts.filter(account_id=OuterRef("pk"))))
+        return None, contacts
+    return Account.objects.filter(name_q("name", search)).order_by(), contacts
+
+
+def account_search(search: str) -> AccountSearch:
+    """The accounts `search` finds by their name or by a contact's name or e-mail (the
+    rules of name_q and _contact_search_q).
+
+    Each side is read through its own index and stops early: the names after
+    BROAD_SEARCH + 1 matches, the contacts after CONTACT_PROBE. A narrow search (at most
+    BROAD_SEARCH accounts) costs what its matches cost and gets every id, which the page
+    then sorts. A broad one ("data", an industry in thousands of names) would have to
+    fetch and sort every match to show its first page, so account_list walks the accounts
+    in page order for it instead. A side found broad is remembered for
+    BROAD_SEARCH_SECONDS, so a common word's next searches skip its probe.
+    """
+    names, contacts = account_search_sides(search)
+    key = "crm:broad-search:" + hashlib.sha256(search.strip().lower().encode()).hexdigest()
+    known = cache.get(key) or ""
+    found: set[int] = set()
+    names_broad = "names" in known
+    if names is not None and not names_broad:
+        found.update(names.values_list("pk", flat=True)[: BROAD_SEARCH + 1])
+        names_broad = len(found) > BROAD_SEARCH
+    # The contacts' accounts, listed (a set) unless too many contacts match, spread over
+    # too many accounts (None: account_list looks at each account's contacts).
+    through: set[int] | None = None
+    if "contacts" not in known:
+        rows = list(contacts.values_list("account_id", flat=True)[:CONTACT_PROBE])
+        through = set(rows)
+        if len(rows) == CONTACT_PROBE and len(through) > BROAD_SEARCH:
+            through = None
+        elif len(rows) == CONTACT_PROBE:
+            # Many contacts at few accounts (a company's own domain): those accounts.
+            through = set(contacts.values_list("account_id", flat=True).distinct())
+    remembered = " ".join(
+        side for side, broad in (("names", names_broad), ("contacts", through is None)) if broad
+    )
+    if remembered and remembered != known:
+        cache.set(key, remembered, BROAD_SEARCH_SECONDS)
+    if through is None:
+        return AccountSearch(ids=None)
+    if remembered or len(found | through) > BROAD_SEARCH:
+        return AccountSearch(ids=None, through_contacts=sorted(through))
+    return AccountSearch(ids=sorted(found | through))
+
+
+def _account_broad_q(search: str, found: AccountSearch) -> Q:
+    """`search` tested row by row, for a broad search: its matches are dense enough that
+    walking the accounts in page order finds a page's worth after a few thousand rows.
+    The contacts' accounts are a list when account_search could list them; otherwise each
+    account's contacts are looked at (a scalar subquery: PostgreSQL would turn an EXISTS
+    into a hash of every matching contact, built before the first row)."""
+    if found.through_contacts is not None:
+        contacts = Q(pk__in=found.through_contacts)
+    else:
+        first = _contact_search_q(Contact.objects.filter(account_id=OuterRef("pk")), search)
+        contacts = Q(IsNull(Subquery(first.order_by().values("pk")[:1]), False))
+    if email_address_q(search) is not None:
+        return contacts
+    return name_q("name", search) | contacts
 
 
 def _count(qs: QuerySet) -> Coalesce:

@@ -28,6 +28,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import autodiscover_modules
 
 from integration.access import area_required
+from integration.counting import uncounted_floor
 from integration.widgets import quick
 
 # Counts stop here: a page never pays for a COUNT(*) over millions of rows.
@@ -151,6 +152,8 @@ class KeysetPage:
     previous_cursor: str = ""
     count: int = 0
     count_capped: bool = False
+    # Not counted (integration.counting): the search alone matches more than this.
+    uncounted_over: int = 0
     page_size: int = DEFAULT_PAGE_SIZE
 
     @property
@@ -229,7 +232,11 @@ def keyset_page(
             page.previous_cursor = _encode(
                 {"v": _plain(_resolve(first, field_name)), "id": first.pk, "d": "p"}
             )
-    if with_count:
+    floor = uncounted_floor(queryset)
+    if with_count and floor is not None:
+        # A broad search (integration.counting): counting it would read every match.
+        page.uncounted_over = floor - 1
+    elif with_count:
         # COUNT over a LIMITed subquery: exact for ordinary lists, capped for huge ones.
         counted = queryset.order_by()[: COUNT_LIMIT + 1].count()
         page.count = min(counted, COUNT_LIMIT)

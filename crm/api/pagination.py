@@ -2,7 +2,8 @@
 
 An unfiltered list of a million accounts has no cheap total, so it gets none. The first
 page of a filtered or searched list gets `count`, counted up to COUNT_LIMIT rows only, so
-the count can never turn into a scan on the hot path; later pages (`?cursor=`) skip it:
+the count can never turn into a scan on the hot path, and none when the search alone is
+broad (integration.counting: counting it would read every match); later pages (`?cursor=`) skip it:
 the client has it from the first page, and a sync walking ten thousand pages would
 otherwise count ten thousand times.
 """
@@ -12,6 +13,7 @@ from collections import OrderedDict
 from rest_framework.response import Response
 
 from integration.api.pagination import CursorPagination
+from integration.counting import uncounted_floor
 
 COUNT_LIMIT = 1_000
 
@@ -30,7 +32,9 @@ class FilteredCountCursorPagination(CursorPagination):
             request, view
         )
         narrow = getattr(view, "rows_with_ids", None)
-        if self.counted and narrow is not None:
+        if self.counted and uncounted_floor(queryset) is not None:
+            pass  # a broad search (integration.counting): no count, the page only
+        elif self.counted and narrow is not None:
             # One query finds the first COUNT_LIMIT + 1 matches in page order: their number
             # is the count and the first of them are the page, so an expensive filter (a
             # search across accounts and contacts) runs once instead of twice.

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from crm import services
+from crm import selectors, services
 from crm.api import serializers as s
 from crm.models import (
     Account,
@@ -635,6 +635,52 @@ def test_the_account_list_counts_on_the_first_page_only(sales):
     assert first["count"] == 3
     assert "count" not in second
     assert len(second["results"]) == 1
+
+
+def test_a_broad_search_pages_in_order_without_a_count(sales, monkeypatch):
+    monkeypatch.setattr(selectors, "BROAD_SEARCH", 3)
+    names = ["Big Data Oy", "Data A Oy", "Data B Oy", "Nordic Data Ab"]
+    for name in names:
+        make_account(name, status="active")
+    plain = make_account("Plain Oy")
+    services.contact_create(account=plain, first_name="Ann", email="ann@datahouse.example")
+    make_account("Other Oy")
+
+    seen, url = [], f"{API}accounts/?search=data&page_size=2&ordering=name"
+    first = sales.get(url).json()
+    while url:
+        page = sales.get(url).json()
+        seen += [a["name"] for a in page["results"]]
+        url = page["next"]
+    active = sales.get(f"{API}accounts/", {"search": "data", "status": "active"}).json()
+    newest = sales.get(f"{API}accounts/", {"search": "data", "page_size": 2}).json()
+    narrow = sales.get(f"{API}accounts/", {"search": "nordic"}).json()
+
+    assert first["count"] is None  # more than BROAD_SEARCH: not counted
+    assert seen == sorted([*names, "Plain Oy"])
+    assert active["count"] is None
+    assert sorted(a["name"] for a in active["results"]) == names
+    assert [a["id"] for a in newest["results"]] == [plain.pk, plain.pk - 1]  # by -id
+    assert narrow["count"] == 1
+
+
+def test_a_broad_search_costs_the_same_queries_at_any_page_size(admin, monkeypatch):
+    monkeypatch.setattr(selectors, "BROAD_SEARCH", 3)
+    for n in range(12):
+        make_account(f"Data {n} Oy", tags=["a", "b"])
+    # The token's first use is recorded once, and the first search learns that the term
+    # is broad (remembered, see BROAD_SEARCH_SECONDS): neither is counted.
+    admin.get(f"{API}accounts/", {"search": "data"})
+
+    counts = []
+    for page_size in (2, 12):
+        with CaptureQueriesContext(connection) as queries:
+            response = admin.get(f"{API}accounts/", {"page_size": page_size, "search": "data"})
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == page_size
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1] <= 5, counts
 
 
 def _seed_lists(count: int, pipeline) -> None:

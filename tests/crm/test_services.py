@@ -903,6 +903,104 @@ def test_a_search_of_several_words_matches_whole_words_in_any_order():
     assert accounts("tapio | kaleva") == []
 
 
+def test_a_word_shorter_than_a_trigram_matches_the_start_of_a_word_or_an_address():
+    tapio = AccountFactory(name="Tapio Foods")
+    AccountFactory(name="Kata Oy")  # "ta" inside a word
+    person = AccountFactory(name="Person Account")
+    aino = ContactFactory(account=person, first_name="Aino", last_name="Virtanen", email="")
+    mail = AccountFactory(name="Mail Account")
+    ContactFactory(account=mail, first_name="Bo", last_name="Berg", email="ta@mail.example")
+    ContactFactory(account=mail, first_name="Bo", last_name="Berg", email="bo@tax.example")
+
+    assert list(selectors.account_list(search="TA")) == [mail, tapio]
+    assert list(selectors.account_list(search="vi")) == [person]
+    assert list(selectors.account_list(search="f")) == [tapio]
+    assert list(selectors.contact_list(search="ai")) == [aino]
+
+
+def test_a_broad_search_is_walked_in_page_order_and_not_counted(monkeypatch):
+    from integration.counting import uncounted_floor
+
+    monkeypatch.setattr(selectors, "BROAD_SEARCH", 3)
+    named = [AccountFactory(name=name) for name in ("Data A", "Big Data", "Data B", "Nordata")]
+    by_mail = AccountFactory(name="Plain Oy")
+    ContactFactory(account=by_mail, first_name="Ann", email="ann@datahouse.example")
+    AccountFactory(name="Other Oy")
+
+    assert selectors.account_search("data").ids is None
+    broad = selectors.account_list(search="data")
+    assert list(broad) == sorted([*named, by_mail], key=lambda account: account.name)
+    assert uncounted_floor(broad) == 4  # more than BROAD_SEARCH match
+    assert list(broad.filter(name__startswith="D")) == [named[0], named[2]]
+
+    narrow = selectors.account_list(search="nordata")
+    assert selectors.account_search("nordata").ids == [named[3].pk]
+    assert list(narrow) == [named[3]]
+    assert uncounted_floor(narrow) is None
+
+
+def test_many_matching_contacts_at_few_accounts_are_not_a_broad_search(monkeypatch):
+    monkeypatch.setattr(selectors, "CONTACT_PROBE", 2)
+    acme = AccountFactory(name="Acme Oy")
+    for n in range(4):
+        ContactFactory(account=acme, first_name=f"P{n}", email=f"p{n}@bigcorp.example")
+    other = AccountFactory(name="Other Oy")
+    ContactFactory(account=other, first_name="Q", email="q@bigcorp.example")
+
+    assert selectors.account_search("bigcorp").ids == sorted([acme.pk, other.pk])
+    assert list(selectors.account_list(search="bigcorp")) == [acme, other]
+
+
+def test_many_contacts_at_many_accounts_are_looked_at_account_by_account(monkeypatch):
+    monkeypatch.setattr(selectors, "CONTACT_PROBE", 2)
+    monkeypatch.setattr(selectors, "BROAD_SEARCH", 1)
+    lukas = []
+    for name in ("Alpha Oy", "Beta Oy", "Gamma Oy"):
+        account = AccountFactory(name=name)
+        ContactFactory(account=account, first_name="Lukas", last_name="Meyer", email="")
+        lukas.append(account)
+    named = AccountFactory(name="Lukas Holding")
+    AccountFactory(name="Other Oy")
+
+    found = selectors.account_search("lukas")
+    assert (found.ids, found.through_contacts) == (None, None)
+    assert list(selectors.account_list(search="lukas")) == [*lukas, named]
+
+
+def test_a_search_remembers_a_broad_term_for_a_while(monkeypatch):
+    from django.core.cache import cache
+
+    from integration.counting import uncounted_floor
+
+    monkeypatch.setattr(selectors, "BROAD_SEARCH", 1)
+    first, second = AccountFactory(name="Data One"), AccountFactory(name="Data Two")
+    assert uncounted_floor(selectors.account_list(search="data")) == 2
+
+    second.delete()
+    # Still remembered as broad: the rows are right, the count is not taken ...
+    remembered = selectors.account_list(search="data")
+    assert list(remembered) == [first]
+    assert uncounted_floor(remembered) == 2
+    # ... until the memory goes (BROAD_SEARCH_SECONDS).
+    cache.clear()
+    assert selectors.account_search("data").ids == [first.pk]
+
+
+def test_one_word_matches_the_start_of_an_address_or_of_its_domain():
+    acme = AccountFactory(name="First Oy")
+    ContactFactory(account=acme, first_name="Aino", email="aino@acme.example")
+    sales = AccountFactory(name="Second Oy")
+    ContactFactory(account=sales, first_name="Bo", email="acme.sales@partner.example")
+    big = AccountFactory(name="Third Oy")
+    ContactFactory(account=big, first_name="Cy", email="cy@bigacme.example")
+
+    assert list(selectors.account_list(search="ACME")) == [acme, sales]
+    assert sorted(c.email for c in selectors.contact_list(search="acme")) == [
+        "acme.sales@partner.example",
+        "aino@acme.example",
+    ]
+
+
 def test_a_search_of_several_words_uses_the_full_text_indexes():
     """The expressions NameWords writes are the ones crm/migrations/0006 indexed."""
     from django.db import connection
@@ -914,11 +1012,13 @@ def test_a_search_of_several_words_uses_the_full_text_indexes():
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE crm_account")
         cursor.execute("ANALYZE crm_contact")
-    sql, params = selectors.account_list(search="company 17").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        explained = "\n".join(row[0] for row in cursor.fetchall())
+    explained = ""
+    for side in selectors.account_search_sides("company 17"):
+        sql, params = side.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+            explained += "\n".join(row[0] for row in cursor.fetchall())
     assert "crm_account_name_words" in explained
     assert "crm_contact_full_name_words" in explained
 

@@ -158,6 +158,20 @@ def test_account_list_searches_filters_and_counts(sales, world):
     assert "Acme Oy" not in html
 
 
+def test_account_list_shows_a_broad_search_without_counting_it(sales, monkeypatch):
+    monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)
+    for name in ("Data A Oy", "Data B Oy", "Big Data Oy"):
+        AccountFactory(name=name)
+    AccountFactory(name="Other Oy")
+    client = client_for(sales)
+
+    html = client.get("/crm/accounts/?q=data").content.decode()
+
+    assert re.search(r'data-testid="list-count">The search matches over 2: not counted<', html)
+    assert html.index("Big Data Oy") < html.index("Data A Oy") < html.index("Data B Oy")
+    assert "Other Oy" not in html
+
+
 def test_account_list_rows_show_link_status_owner_tags_and_age(sales, make_user):
     owner = make_user(username="olga", first_name="Olga", last_name="Owner")
     account = AccountFactory(
