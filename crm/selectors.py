@@ -11,9 +11,9 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Lower, Reverse, TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -31,6 +31,14 @@ from crm.models import (
     Stage,
 )
 from integration.counting import without_count
+from integration.search import (
+    HoldsText,
+    email_address_q,
+    is_words,
+    name_q,
+    person_q,
+    with_email_aliases,
+)
 
 
 class FullName(models.Func):
@@ -42,90 +50,6 @@ class FullName(models.Func):
 
     def __init__(self, prefix: str = "") -> None:
         super().__init__(F(f"{prefix}first_name"), Value(" "), F(f"{prefix}last_name"))
-
-
-class NameWords(models.Func):
-    """`document` holds each word of `term`, in any order, the last word possibly unfinished:
-    "foods tapio 543" matches "Tapio Foods 54321 Ky". PostgreSQL full-text search in the
-    'simple' configuration (no stemming, no stop words), both sides split by the same
-    parser; the GIN indexes of crm/migrations/0006 are on exactly this to_tsvector
-    expression.
-
-    Whole words keep the index scan as cheap as the rarest of them (GIN skips through the
-    others); only the last word, the one being typed, is a prefix.
-    """
-
-    output_field = models.BooleanField()
-    # plainto_tsquery splits the term into quoted lexemes ('foods' & 'tapio' & '543'); the
-    # closing quote at the very end gets :* to make the last one a prefix ('543':*).
-    QUERY = (
-        "to_tsvector('simple'::regconfig, {document}) @@ to_tsquery('simple'::regconfig, "
-        "regexp_replace(plainto_tsquery('simple'::regconfig, {term})::text, "
-        "'''$', ''':*'))"
-    )
-
-    def __init__(self, document: Any, term: str) -> None:
-        super().__init__(document, Value(term))
-
-    def as_sql(self, compiler, connection, **extra_context):
-        document, document_params = compiler.compile(self.source_expressions[0])
-        term, term_params = compiler.compile(self.source_expressions[1])
-        return self.QUERY.format(document=document, term=term), (*document_params, *term_params)
-
-
-class HoldsText(models.Func):
-    """`field` contains `term`, ignoring case, like icontains, for a test row by row:
-    STRPOS(UPPER(field), UPPER(term)) > 0. No index answers it, so the planner cannot
-    swap a walk in page order for a trigram scan of every match: it estimated "contains"
-    by a histogram of 100 names and took "media", in 25,055 names of a million, for a
-    rare word. The estimate for STRPOS(...) > 0 is a third of the rows, so a LIMITed
-    query walks an index in page order and stops after a page."""
-
-    output_field = models.BooleanField()
-
-    def __init__(self, field: str, term: str) -> None:
-        super().__init__(F(field), Value(term))
-
-    def as_sql(self, compiler, connection, function="STRPOS", **extra_context):
-        field, field_params = compiler.compile(self.source_expressions[0])
-        term, term_params = compiler.compile(self.source_expressions[1])
-        sql = f"{function}(UPPER({field}::text), UPPER({term})) > 0"
-        return sql, (*field_params, *term_params)
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return self.as_sql(compiler, connection, function="INSTR", **extra_context)
-
-
-def is_words(search: str) -> bool:
-    """A term of several words (searched word by word, see words_q)."""
-    return any(ch.isspace() for ch in search.strip())
-
-
-def words_q(field: str, search: str) -> Q | NameWords:
-    """Rows whose `field` holds each word of `search` as a word, in any order, the last
-    word possibly unfinished ("foods tapio 543" finds "Tapio Foods 54321 Ky").
-
-    On PostgreSQL a full-text index answers it: a trigram "contains" match of a long term
-    reads the posting lists of its common trigrams ("ran", "000"), which grow with the
-    table. Elsewhere (SQLite, embedded mode) each word must start the text or follow a
-    space (a word's beginning, the last word's rule for every word).
-    """
-    if connection.vendor == "postgresql":
-        return NameWords(F(field), search)
-    q = Q()
-    for word in search.split():
-        q &= Q(**{f"{field}__istartswith": word}) | Q(**{f"{field}__icontains": f" {word}"})
-    return q
-
-
-def name_q(field: str, search: str) -> Q | NameWords:
-    """The rule for names: one word of three or more characters anywhere in `field`
-    ("contains", trigram index); a shorter word at the start of a word of `field`, and
-    several words as words (words_q, full-text index). A trigram index cannot answer a
-    term shorter than a trigram: "contains" would read every row."""
-    if is_words(search) or len(search) < 3:
-        return words_q(field, search)
-    return Q(**{f"{field}__icontains": search})
 
 
 # ---------------------------------------------------------------- filter values
@@ -282,7 +206,8 @@ def account_list(
     account_search): one word by "contains" (a word's start when shorter than three
     characters), several words as words in any order (words_q), a term with "@" by e-mail
     address (email_address_q). A broad search (more than BROAD_SEARCH matches) comes
-    without_count: its lists skip the count.
+    without_count: its lists skip the count. `ordering` also tells a broad search how to
+    find its page: walking the accounts (any order but the name's) or sorting every match.
     `with_counts` adds contacts_count, open_opportunities_count, open_opportunities_value.
     """
     qs = Account.objects.select_related("owner").prefetch_related("tags")
@@ -291,10 +216,14 @@ def account_list(
     search = (search or "").strip()
     if search:
         found = account_search(search)
-        if found.ids is None:
-            qs = without_count(qs.filter(_account_broad_q(search, found)), BROAD_SEARCH + 1)
-        else:
+        if found.ids is not None:
             qs = qs.filter(pk__in=found.ids)
+        elif ordering.split(",")[0].strip().lstrip("-") in ("", "name"):
+            # Names cluster in name order ("Nordic …" sits under N): a walk from A would
+            # pass half the accounts. Every match, sorted: it costs what the matches cost.
+            qs = without_count(qs.filter(_account_matches_q(search)), BROAD_SEARCH + 1)
+        else:
+            qs = without_count(qs.filter(_account_broad_q(search, found)), BROAD_SEARCH + 1)
     if with_counts:
         qs = with_account_counts(qs)
     return qs.order_by(*_ordering(ordering, ACCOUNT_ORDERINGS, "name"))
@@ -314,64 +243,10 @@ def account_tag_names(account_ids: Iterable[int]) -> dict[int, list[str]]:
     return names
 
 
-def email_address_q(search: str) -> Q | None:
-    """A search for an e-mail address, or None if `search` is not one.
-
-    A term with "@" and no space matches the addresses that start with it ("aino@",
-    "aino@acme.example") or, when it starts with "@", end with it ("@acme.example"). Both
-    use a btree index; a trigram "contains" match would read the posting lists of the
-    trigrams every address shares (".example", "@") and slow down as contacts grow.
-    Needs the aliases of with_email_aliases.
-    """
-    if "@" not in search or is_words(search):
-        return None
-    term = search.lower()
-    if term.startswith("@"):
-        return Q(email_reversed__startswith=term[::-1])
-    return Q(email_lower__startswith=term)
-
-
-def email_word_q(word: str) -> Q:
-    """Addresses that start with `word`, or whose domain does: "aino" finds
-    aino.virtanen@…, "acme" finds …@acme.example. Btree indexes answer both
-    (crm/migrations/0005 and 0007); "contains" would match the middle of every domain that
-    holds a common word ("…@nordicdata.example" for "data") and make a common word's
-    search read thousands of contacts. Needs the aliases of with_email_aliases."""
-    word = word.lower()
-    if connection.vendor == "postgresql":
-        return Q(email_lower__startswith=word) | Q(email_domain__startswith=word)
-    return Q(email_lower__startswith=word) | Q(email__icontains=f"@{word}")
-
-
-def with_email_aliases(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
-    aliases = {"email_lower": Lower("email"), "email_reversed": Reverse(Lower("email"))}
-    if connection.vendor == "postgresql":
-        # The domain: the expression crm/migrations/0007 indexed.
-        aliases["email_domain"] = models.Func(
-            Lower("email"),
-            Value("@"),
-            Value(2),
-            function="SPLIT_PART",
-            output_field=models.CharField(),
-        )
-    return contacts.alias(**aliases)
-
-
 def _contact_search_q(contacts: QuerySet[Contact], search: str) -> QuerySet[Contact]:
-    """Contacts matching `search`: a term with "@" by e-mail address (email_address_q); a
-    term of several words by the words of the name (words_q: no address holds a space);
-    one word by the start of a word of the name (words_q: people look a person up by the
-    beginning of a name, and a trigram "contains" of a common word such as "marine" reads
-    the long lists of trigrams that names share, "mar", "ine") or by the start of the
-    address or its domain (email_word_q)."""
-    contacts = with_email_aliases(contacts)
-    address = email_address_q(search)
-    if address is not None:
-        return contacts.filter(address)
-    named = contacts.alias(search_name=FullName())
-    if is_words(search):
-        return named.filter(words_q("search_name", search))
-    return named.filter(words_q("search_name", search) | email_word_q(search))
+    """Contacts matching `search` by their full name or e-mail (integration.search.person_q)."""
+    named = with_email_aliases(contacts).alias(search_name=FullName())
+    return named.filter(person_q("search_name", search))
 
 
 # A search that more accounts match than this is broad: its list is walked in page order
@@ -447,9 +322,20 @@ def account_search(search: str) -> AccountSearch:
     return AccountSearch(ids=sorted(found | through))
 
 
+def _account_matches_q(search: str) -> Q:
+    """Every account `search` finds: the UNION of both sides' ids, each read through its
+    own indexes (an OR with EXISTS would test every account)."""
+    names, contacts = account_search_sides(search)
+    ids = contacts.values("account_id")
+    if names is not None:
+        ids = names.values("pk").union(ids)
+    return Q(pk__in=ids)
+
+
 def _account_broad_q(search: str, found: AccountSearch) -> Q:
-    """`search` tested row by row, for a broad search: its matches are dense enough that
-    walking the accounts in page order finds a page's worth after a few thousand rows.
+    """`search` tested row by row, for a broad search in an order that does not follow the
+    name (the API's default, newest first): its matches are spread evenly, so walking the
+    accounts in page order finds a page's worth after a few thousand rows.
     The contacts' accounts are a list when account_search could list them; otherwise each
     account's contacts are looked at (a scalar subquery: PostgreSQL would turn an EXISTS
     into a hash of every matching contact, built before the first row)."""

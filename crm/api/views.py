@@ -74,7 +74,10 @@ class AccountViewSet(CrmViewSet):
     }
 
     def get_queryset(self):
-        return selectors.account_list(search=self.search_term())
+        # The requested order (the paginator's default: newest first) tells a broad search
+        # how to find its page (see selectors.account_list); the filters apply it.
+        ordering = self.request.query_params.get("ordering") or "-id"
+        return selectors.account_list(search=self.search_term(), ordering=ordering)
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         # Plain rows and one tag query: model instances, the owner join and DRF's

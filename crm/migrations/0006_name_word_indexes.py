@@ -1,9 +1,9 @@
 """Full-text indexes for searching accounts and contacts by several words (PostgreSQL
 only; SQLite skips them).
 
-crm.selectors.words_q matches the words of a term such as "foods tapio 5432" against the
+integration.search.words_q matches the words of a term such as "foods tapio 5432" against the
 words of a name, in any order, the last word as a beginning: to_tsvector('simple', …) @@
-a query. The indexes are on exactly the expressions that crm.selectors.NameWords writes
+a query. The indexes are on exactly the expressions that integration.search.NameWords writes
 (the contact's full name as crm.selectors.FullName writes it).
 """
 

@@ -1,7 +1,7 @@
 """Search contacts by the start of an e-mail's domain and of a name's words, not anywhere
 in them (PostgreSQL only; SQLite skips it).
 
-crm.selectors.email_word_q matches one searched word against the start of an address
+integration.search.email_word_q matches one searched word against the start of an address
 (crm/migrations/0005) or of its domain: SPLIT_PART(LOWER(email), '@', 2) LIKE 'acme%'.
 text_pattern_ops lets a btree answer that prefix in any collation. A contact's name is
 searched by the starts of its words (the full-text index of crm/migrations/0006). The
