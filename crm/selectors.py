@@ -249,8 +249,8 @@ def _contact_search_q(contacts: QuerySet[Contact], search: str) -> QuerySet[Cont
     return named.filter(person_q("search_name", search))
 
 
-# A search that more accounts match than this is broad: its list is walked in page order
-# and not counted (see account_search).
+# A search that more accounts match than this is broad: it is not counted, and its page is
+# found by a walk or a sort of every match (see account_list).
 BROAD_SEARCH = 1_000
 # How many matching contacts account_search reads to learn which accounts they are at:
 # more, at more than BROAD_SEARCH accounts, and their accounts are not listed.

@@ -3,9 +3,9 @@
 An unfiltered list of a million accounts has no cheap total, so it gets none. The first
 page of a filtered or searched list gets `count`, counted up to COUNT_LIMIT rows only, so
 the count can never turn into a scan on the hot path, and none when the search alone is
-broad (integration.counting: counting it would read every match); later pages (`?cursor=`) skip it:
-the client has it from the first page, and a sync walking ten thousand pages would
-otherwise count ten thousand times.
+broad (integration.counting: counting it would read every match). Later pages
+(`?cursor=`) skip it: the client has it from the first page, and a sync walking ten
+thousand pages would otherwise count ten thousand times.
 """
 
 from collections import OrderedDict
@@ -32,9 +32,9 @@ class FilteredCountCursorPagination(CursorPagination):
             request, view
         )
         narrow = getattr(view, "rows_with_ids", None)
-        if self.counted and uncounted_floor(queryset) is not None:
-            pass  # a broad search (integration.counting): no count, the page only
-        elif self.counted and narrow is not None:
+        # A broad search (integration.counting) gets no count: the page only.
+        counting = self.counted and uncounted_floor(queryset) is None
+        if counting and narrow is not None:
             # One query finds the first COUNT_LIMIT + 1 matches in page order: their number
             # is the count and the first of them are the page, so an expensive filter (a
             # search across accounts and contacts) runs once instead of twice.
@@ -42,7 +42,7 @@ class FilteredCountCursorPagination(CursorPagination):
             ids = list(queryset.order_by(*ordering).values_list("pk", flat=True)[: COUNT_LIMIT + 1])
             self.count = len(ids) if len(ids) <= COUNT_LIMIT else None
             queryset = narrow(ids[: self.get_page_size(request) + 1])
-        elif self.counted:
+        elif counting:
             # COUNT over a LIMITed subquery: stops after COUNT_LIMIT + 1 rows.
             total = queryset.order_by().values("pk")[: COUNT_LIMIT + 1].count()
             self.count = total if total <= COUNT_LIMIT else None

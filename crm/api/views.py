@@ -74,9 +74,9 @@ class AccountViewSet(CrmViewSet):
     }
 
     def get_queryset(self):
-        # The requested order (the paginator's default: newest first) tells a broad search
-        # how to find its page (see selectors.account_list); the filters apply it.
-        ordering = self.request.query_params.get("ordering") or "-id"
+        # The requested order (else the paginator's, newest first) tells a broad search how
+        # to find its page (see selectors.account_list); the ordering filter applies it.
+        ordering = self.request.query_params.get("ordering") or self.paginator.ordering
         return selectors.account_list(search=self.search_term(), ordering=ordering)
 
     def list(self, request: Request, *args, **kwargs) -> Response:

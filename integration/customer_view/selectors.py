@@ -30,9 +30,8 @@ def customer_exists(account_id: int) -> bool:
     return CustomerView.objects.live().filter(pk=account_id).exists()
 
 
-# Customers whose names match that the search reads through the trigram index: more, and
-# it walks the names in order instead (a broad term, "data": sorting every match would
-# cost what the matches cost).
+# Name matches the search lists through the trigram index, then sorts by their ids; more (a
+# broad term, "data"), and it has PostgreSQL fetch and sort every match instead.
 SEARCH_PROBE = 1_000
 # Matching contacts whose customers the search looks at.
 CONTACT_PROBE = 5_000
