@@ -19,7 +19,7 @@ from functools import wraps
 from typing import Any
 
 from django import forms
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -161,10 +161,40 @@ class KeysetPage:
         return bool(self.next_cursor or self.previous_cursor)
 
 
-def _after(field_name: str, descending: bool, value: Any, pk: int, *, forward: bool) -> Q:
-    """Rows strictly after (value, pk) in the order, or strictly before it when not forward."""
+def _never_null(model: Any, path: str) -> bool:
+    """Whether the field at `path` ("name", "account__name") can never be NULL."""
+    try:
+        for part in path.split("__"):
+            field = model._meta.get_field(part)
+            if field.null:
+                return False
+            model = field.related_model
+    except (FieldDoesNotExist, AttributeError):
+        return False
+    return True
+
+
+def _after(
+    field_name: str,
+    descending: bool,
+    value: Any,
+    pk: int,
+    *,
+    forward: bool,
+    never_null: bool = False,
+) -> Q:
+    """Rows strictly after (value, pk) in the order, or strictly before it when not forward.
+
+    For a field that is never NULL the test also says `field >= value` (or <=) on its own:
+    PostgreSQL starts its index scan there. An OR alone is only a filter, and a deep page
+    would walk the index from the first row.
+    """
     growing = descending != forward  # in the walking direction, do keys grow?
     cmp = "gt" if growing else "lt"
+    if never_null and value is not None:
+        return Q(**{f"{field_name}__{cmp}e": value}) & (
+            Q(**{f"{field_name}__{cmp}": value}) | Q(**{field_name: value, f"pk__{cmp}": pk})
+        )
     # Walking forward, NULLs come last; walking backward, they come first.
     if forward:
         if value is None:
@@ -207,7 +237,14 @@ def keyset_page(
     if position:
         try:
             qs = qs.filter(
-                _after(field_name, descending, position.get("v"), position["id"], forward=forward)
+                _after(
+                    field_name,
+                    descending,
+                    position.get("v"),
+                    position["id"],
+                    forward=forward,
+                    never_null=_never_null(queryset.model, field_name),
+                )
             )
         except (ValidationError, ValueError, TypeError):
             # A cursor edited by hand (or from another sort) starts over at the first page.

@@ -219,6 +219,28 @@ def test_account_list_pages_by_keyset_both_ways(sales):
     assert re.findall(r"Company (\d\d)</a>", back) == names
 
 
+def test_a_deep_page_starts_its_index_scan_at_the_cursor():
+    """The keyset test also says `name >= value` on its own: an OR alone is only a filter,
+    and PostgreSQL would walk the name index from its first row to reach a deep page."""
+    from integration.pages import keyset_page
+
+    Account.objects.bulk_create(
+        Account(name=f"Company {n:04d}", normalized_name=f"company {n:04d}") for n in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_account")
+    first = keyset_page(Account.objects.all(), sort="name", page_size=2000)
+    with CaptureQueriesContext(connection) as captured:
+        deep = keyset_page(Account.objects.all(), sort="name", cursor=first.next_cursor)
+    assert [a.name for a in deep.rows][:2] == ["Company 2000", "Company 2001"]
+
+    page_sql = next(q["sql"] for q in captured if "LIMIT" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + page_sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Cond: ((name)::text >= 'Company 1999'::text)" in plan
+
+
 def test_account_csv_export_has_the_filtered_rows(sales, world):
     response = client_for(sales).get("/crm/accounts/?country=SE&format=csv")
 
