@@ -74,10 +74,8 @@ class AccountViewSet(CrmViewSet):
     }
 
     def get_queryset(self):
-        # The requested order (else the paginator's, newest first) tells a broad search how
-        # to find its page (see selectors.account_list); the ordering filter applies it.
-        ordering = self.request.query_params.get("ordering") or self.paginator.ordering
-        return selectors.account_list(search=self.search_term(), ordering=ordering)
+        # The ordering filter and the paginator set the order.
+        return selectors.account_list(search=self.search_term())
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         # Plain rows and one tag query: model instances, the owner join and DRF's

@@ -664,6 +664,38 @@ def test_a_broad_search_pages_in_order_without_a_count(sales, monkeypatch):
     assert narrow["count"] == 1
 
 
+def test_a_broad_search_pages_both_ways_when_its_matches_cluster(sales, monkeypatch):
+    """Each page walks a few accounts, then sorts the matches after them (the "Nordic …"
+    names sit far after the "Alpha …" ones): following `next`, then `previous`, gives
+    every match once, in order."""
+    monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)
+    monkeypatch.setattr(selectors, "WALK_ROWS_PER_MATCH", 3)
+    Account.objects.bulk_create(
+        Account(name=f"Alpha {i:03d} Oy", normalized_name=f"alpha {i}") for i in range(60)
+    )
+    names = [f"Nordic {i} Ab" for i in range(7)]
+    for name in names:
+        make_account(name)
+    holding = make_account("Nord Holding")
+    services.contact_create(account=holding, first_name="Ann", email="ann@nordicmail.example")
+    expected = sorted([*names, "Nord Holding"])
+
+    for ordering, order in (("name", expected), ("-name", expected[::-1])):
+        pages, url = [], f"{API}accounts/?search=nordic&page_size=3&ordering={ordering}"
+        while url:
+            pages.append(sales.get(url).json())
+            url = pages[-1]["next"]
+        back, url = [], pages[-1]["previous"]
+        while url:
+            back.insert(0, sales.get(url).json())
+            url = back[0]["previous"]
+
+        assert [a["name"] for page in pages for a in page["results"]] == order
+        assert [[a["name"] for a in p["results"]] for p in back] == [
+            [a["name"] for a in p["results"]] for p in pages[:-1]
+        ]
+
+
 def test_a_broad_search_costs_the_same_queries_at_any_page_size(admin, monkeypatch):
     monkeypatch.setattr(selectors, "BROAD_SEARCH", 3)
     for n in range(12):

@@ -967,10 +967,27 @@ def test_many_contacts_at_many_accounts_are_looked_at_account_by_account(monkeyp
     assert list(selectors.account_list(search="lukas")) == [*lukas, named]
 
 
+def _fetched(queryset) -> tuple[list, list[str]]:
+    """The rows of `queryset` and the SQL of each query that fetched them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        rows = list(queryset)
+    return rows, [query["sql"] for query in captured]
+
+
+def _explain(sql: str) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
 def test_a_broad_search_walks_in_page_order_whatever_the_planner_guesses(monkeypatch):
     """A histogram of 100 names may miss a word 2 % of the names hold: "contains" would then
-    look rare to the planner, which would fetch and sort every match instead of walking.
-    In name order a broad search sorts every match instead (names cluster there)."""
+    look rare to the planner, which would fetch and sort every match instead of walking."""
     from django.db import connection
 
     monkeypatch.setattr(selectors, "BROAD_SEARCH", 10)
@@ -980,21 +997,70 @@ def test_a_broad_search_walks_in_page_order_whatever_the_planner_guesses(monkeyp
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE crm_account")
+    media = Account.objects.filter(name__startswith="Media")
 
-    def explain(queryset) -> str:
-        sql, params = queryset.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN {sql}", params)
-            return "\n".join(row[0] for row in cursor.fetchall())
-
-    newest = selectors.account_list(search="media", ordering="-id").order_by("-id")[:51]
+    newest, queries = _fetched(selectors.account_list(search="media").order_by("-id")[:51])
+    walk = next(sql for sql in queries if "STRPOS" in sql)
     by_name = selectors.account_list(search="media").order_by("name", "id")[:51]
 
-    assert "Index Scan Backward using crm_account_pkey" in explain(newest)
-    assert "crm_account_name_trgm" not in explain(newest)
-    media = Account.objects.filter(name__startswith="Media")
-    assert [a.pk for a in newest] == list(media.order_by("-id").values_list("pk", flat=True)[:51])
+    assert "Index Scan Backward using crm_account_pkey" in _explain(walk)
+    assert "crm_account_name_trgm" not in _explain(walk)
+    assert newest == list(media.order_by("-id")[:51])
     assert list(by_name) == list(media.order_by("name", "id")[:51])
+
+
+def _clustered(count: int) -> list[Account]:
+    """`count` "Alpha …" accounts, then, after them in name order, the matches of "nordic":
+    "Nordic …" names, and an account whose only match is its contact's e-mail domain."""
+    Account.objects.bulk_create(
+        Account(name=f"Alpha {i:04d} Oy", normalized_name=f"alpha {i}") for i in range(count)
+    )
+    nordic = [AccountFactory(name=f"Nordic {i} Ab") for i in range(6)]
+    contact_only = AccountFactory(name="Nord Holding")  # between "Nord" and "Nordic 0"
+    ContactFactory(account=contact_only, first_name="Ann", email="ann@nordicmail.example")
+    late = AccountFactory(name="Zeta Nordic Oy")  # "contains", far after the others
+    return sorted([*nordic, contact_only, late], key=lambda a: (a.name, a.pk))
+
+
+@pytest.mark.parametrize("looking_at_contacts", [False, True])
+def test_a_broad_search_sorts_what_a_short_walk_misses(monkeypatch, looking_at_contacts):
+    """Matches that cluster after the walked rows come from each side's own index, sorted:
+    the page is the same as a sort of every match, in both directions."""
+    monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)
+    monkeypatch.setattr(selectors, "WALK_ROWS_PER_MATCH", 5)
+    monkeypatch.setattr(selectors, "WALK_ROWS_PER_MATCH_LOOKING_AT_CONTACTS", 5)
+    if looking_at_contacts:  # too many matching contacts to list their accounts
+        monkeypatch.setattr(selectors, "CONTACT_PROBE", 1)
+        monkeypatch.setattr(selectors, "BROAD_SEARCH", 0)
+    expected = _clustered(200)
+    assert (selectors.account_search("nordic").through_contacts is None) == looking_at_contacts
+
+    first, queries = _fetched(selectors.account_list(search="nordic").order_by("name", "id")[:4])
+    backwards = selectors.account_list(search="nordic").order_by("-name", "-id")[:3]
+    everything = selectors.account_list(search="nordic")
+
+    assert first == expected[:4]
+    assert any("COALESCE" in sql for sql in queries)  # walked 20 rows, then sorted the rest
+    assert list(backwards) == expected[::-1][:3]
+    assert list(everything) == expected  # no LIMIT: every match, sorted
+    assert everything.count() == len(expected)
+
+
+def test_a_broad_search_walks_each_order_an_index_keeps(monkeypatch):
+    monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)
+    monkeypatch.setattr(selectors, "WALK_ROWS_PER_MATCH", 5)
+    expected = _clustered(50)
+
+    for ordering in ("updated_at", "-updated_at", "created_at", "-id"):
+        keys = [ordering, "-id" if ordering.startswith("-") else "id"]
+        # The API's default order, newest first, is its paginator's (-id).
+        page = selectors.account_list(search="nordic").order_by(*keys)[:5]
+        by_key = sorted(
+            expected,
+            key=lambda a: [getattr(a, k.lstrip("-")) for k in keys],
+            reverse="-" in keys[0],
+        )
+        assert list(page) == by_key[:5], ordering
 
 
 def test_a_search_remembers_a_broad_term_for_a_while(monkeypatch):

@@ -219,6 +219,32 @@ def test_account_list_pages_by_keyset_both_ways(sales):
     assert re.findall(r"Company (\d\d)</a>", back) == names
 
 
+def test_a_broad_search_pages_both_ways_when_its_matches_cluster(sales, monkeypatch):
+    """The account page of a broad search, in name order: each page walks a few accounts,
+    then sorts the matches after them (integration.walking)."""
+    monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)
+    monkeypatch.setattr(selectors, "WALK_ROWS_PER_MATCH", 2)
+    Account.objects.bulk_create(
+        Account(name=f"Alpha {i:03d} Oy", normalized_name=f"alpha {i}") for i in range(200)
+    )
+    names = [f"Nordic {n:02d} Ab" for n in range(30)]
+    Account.objects.bulk_create(Account(name=n, normalized_name=n.lower()) for n in names)
+    client = client_for(sales)
+
+    def shown(html: str) -> list[str]:
+        return re.findall(r">(Nordic \d\d Ab)</a>", html)
+
+    first = client.get("/crm/accounts/?q=nordic").content.decode()
+    next_url = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = client.get("/crm/accounts/" + next_url).content.decode()
+    prev_url = re.search(r'rel="prev" href="([^"]+)"', second).group(1).replace("&amp;", "&")
+    back = client.get("/crm/accounts/" + prev_url).content.decode()
+
+    assert shown(first) + shown(second) == names
+    assert shown(back) == shown(first)
+    assert "not counted" in first
+
+
 def test_a_deep_page_starts_its_index_scan_at_the_cursor():
     """The keyset test also says `name >= value` on its own: an OR alone is only a filter,
     and PostgreSQL would walk the name index from its first row to reach a deep page."""

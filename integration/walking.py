@@ -1,0 +1,209 @@
+"""A broad search's pages: a short walk in page order, then a sort of what is left.
+
+A search that thousands of rows match ("data" in 25,000 company names of a million) has
+two ways to find its page, and each is a trap on its own:
+
+- walking an index in page order and testing each row stops after a page's worth of
+  matches when they are spread, but walks half the table when they cluster ("Nordic …"
+  sits under N, and a walk from A passes 667,000 names before the first);
+- fetching every match through the search's own indexes and sorting them costs what
+  the matches cost, whatever the page: tens of milliseconds for a common word.
+
+`walked` gives a list both. A page (a LIMITed fetch) first walks a few rows per row
+asked for (`rows_per_match`), from where the page starts, testing each row (`rows`). If
+that finds the page, it is the page: a term that matches one row in `rows_per_match`
+usually finds it there. Otherwise only the matches after the walked rows are fetched,
+through each side's own index (`sides`), each side sorted and cut to what is still
+missing, and then those rows in page order. Every other use of the queryset (a count, a
+CSV export, a subquery) sees `matches`, the plain condition, so the queryset is right
+wherever it goes.
+
+The walk needs no help from the caller: the pages (integration.pages.keyset_page) and the
+API's cursor pagination add their cursor and their LIMIT as usual. The rows walked are the
+list's own rows after the cursor (its filters, not the search), in the list's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist, FullResultSet
+from django.db import models
+from django.db.models import F, Func, Q, QuerySet
+from django.db.models.expressions import Expression, OrderBy
+
+_PLAN = "tandem_walk_plan"
+_UNSEARCHED = "tandem_walk_unsearched"
+
+
+class _Search(Expression):
+    """The search's condition in a WHERE clause: `condition`, except in the walk's own
+    queries, which see the list without it (the rows they walk)."""
+
+    conditional = True
+    output_field = models.BooleanField()
+
+    def __init__(self, condition: Q) -> None:
+        super().__init__(output_field=models.BooleanField())
+        self.condition = condition
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.condition]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        (self.condition,) = exprs
+
+    def as_sql(self, compiler, connection, **extra_context):
+        if getattr(compiler.query, _UNSEARCHED, False):
+            raise FullResultSet  # the clause drops out: every row of the list
+        return compiler.compile(self.condition)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    rows: Q
+    sides: tuple[Q, ...]
+    walkable: frozenset[str]
+    rows_per_match: int
+
+
+def walked(
+    queryset: QuerySet,
+    *,
+    matches: Q,
+    rows: Q,
+    sides: Sequence[Q],
+    walkable: Sequence[str],
+    rows_per_match: int,
+) -> QuerySet:
+    """`queryset` filtered by a broad search, whose pages walk, then sort (see above).
+
+    `matches` is every match, answered by indexes (what a count or an export reads);
+    `rows` tests one row (what the walk applies); `sides` are the parts of `matches`
+    each answered by its own index (their union is `matches`). `walkable` names the
+    fields an index keeps in order (never NULL): a page whose order starts with another
+    field is found by sorting every match. The walk reads at most `rows_per_match` rows
+    per row asked for: fewer where testing a row costs more.
+    """
+    searched = queryset.filter(_Search(matches))
+    searched.__class__ = _walking_class(type(queryset))
+    plan = _Plan(rows, tuple(sides), frozenset(walkable), rows_per_match)
+    setattr(searched.query, _PLAN, plan)
+    return searched
+
+
+class WalkingQuerySet(QuerySet):
+    """Fetches a LIMITed page of a `walked` search by a walk, then a sort."""
+
+    def _fetch_all(self) -> None:
+        if self._result_cache is None:
+            rows = _page(self)
+            if rows is not None:
+                self._result_cache = rows
+        super()._fetch_all()
+
+
+_CLASSES: dict[type, type] = {}
+
+
+def _walking_class(cls: type) -> type:
+    if issubclass(cls, WalkingQuerySet):
+        return cls
+    if cls is QuerySet:
+        return WalkingQuerySet
+    if cls not in _CLASSES:
+        _CLASSES[cls] = type(f"Walking{cls.__name__}", (WalkingQuerySet, cls), {})
+    return _CLASSES[cls]
+
+
+def _page(queryset: QuerySet) -> list[Any] | None:
+    """The rows of a LIMITed fetch found by a walk, then a sort; None: fetch as usual."""
+    query = queryset.query
+    plan: _Plan | None = getattr(query, _PLAN, None)
+    if plan is None or getattr(query, _UNSEARCHED, False):
+        return None
+    if query.low_mark or query.high_mark is None or query.combinator or query.distinct:
+        return None
+    keys = _order_keys(queryset)
+    if not keys or keys[0][0].name not in plan.walkable:
+        return None
+    wanted = query.high_mark
+    # The list without the search, after the cursor, in page order; no prefetching (the
+    # queryset itself prefetches once for the rows it returns).
+    unsearched = queryset.prefetch_related(None)
+    unsearched.query.clear_limits()
+    setattr(unsearched.query, _UNSEARCHED, True)
+
+    budget = wanted * plan.rows_per_match
+    fields = [field.attname for field, _ in keys]
+    bound = next(iter(unsearched.values_list(*fields)[budget - 1 : budget]), None)
+    walk = unsearched.filter(plan.rows)
+    if bound is not None:
+        walk = walk.filter(_compare(keys, bound, after=False))
+    found = list(walk[:wanted])
+    if bound is None or len(found) == wanted:
+        return found
+
+    # The walk found too few: the rest comes from after its last row, each side through its
+    # own index and sorted by an expression no index keeps in order (a walk would be the
+    # trap again), cut to what is missing; then those rows in page order.
+    missing = wanted - len(found)
+    rest = unsearched.filter(_compare(keys, bound, after=True))
+    unindexed = [_unindexed(*keys[0]), *(_by(field, descending) for field, descending in keys[1:])]
+    ids: set[Any] = set()
+    for side in plan.sides:
+        ids.update(rest.filter(side).order_by(*unindexed).values_list("pk", flat=True)[:missing])
+    if not ids:
+        return found
+    return found + list(rest.filter(pk__in=ids)[:missing])
+
+
+def _order_keys(queryset: QuerySet) -> list[tuple[models.Field, bool]] | None:
+    """The queryset's ordering as (field, descending) pairs, or None when it is not a plain
+    list of the model's own fields that are never NULL."""
+    keys = []
+    for item in queryset.query.order_by:
+        if isinstance(item, str):
+            name, descending = item.lstrip("-"), item.startswith("-")
+        elif isinstance(item, OrderBy) and isinstance(item.expression, F):
+            name, descending = item.expression.name, item.descending
+        else:
+            return None
+        meta = queryset.model._meta
+        try:
+            field = meta.pk if name == "pk" else meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        if field.null or not field.concrete or field.is_relation:
+            return None
+        keys.append((field, descending))
+    return keys
+
+
+def _compare(keys: list[tuple[models.Field, bool]], values: Sequence[Any], *, after: bool) -> Q:
+    """Rows after `values` in the order of `keys` (strictly), or up to them (inclusive).
+
+    The first key is also compared on its own (name >= v AND (name > v OR …)): PostgreSQL
+    starts or ends its index scan there, where an OR alone would only filter rows."""
+    (field, descending), *rest = keys
+    name, value = field.attname, values[0]
+    strict = "lt" if descending == after else "gt"
+    if not rest:
+        return Q(**{f"{name}__{strict if after else strict + 'e'}": value})
+    return Q(**{f"{name}__{strict}e": value}) & (
+        Q(**{f"{name}__{strict}": value})
+        | (Q(**{name: value}) & _compare(rest, values[1:], after=after))
+    )
+
+
+def _by(field: models.Field, descending: bool) -> OrderBy:
+    return F(field.attname).desc() if descending else F(field.attname).asc()
+
+
+def _unindexed(field: models.Field, descending: bool) -> OrderBy:
+    """`field` in the same order, through an expression that no index is built on
+    (COALESCE of the field with itself: same type, same order, never NULL here)."""
+    same = Func(F(field.attname), F(field.attname), function="COALESCE", output_field=field)
+    return same.desc() if descending else same.asc()
