@@ -391,6 +391,9 @@ def main() -> None:
     # match), or a word that thousands of names share ("Data", "Marine": an industry).
     numbers = [word for name in names for word in name.split() if word.isdigit()]
     common = sorted({name.split()[1] for name in names if len(name.split()) > 1})
+    # A name's first word ("Nordic"): its matches cluster in name order, and its contacts'
+    # e-mail domains start with it too.
+    firsts = sorted({name.split()[0] for name in names})
     emails = list(
         Contact.objects.filter(account_id__in=picked, email__contains="@")
         .values_list("email", flat=True)
@@ -399,8 +402,11 @@ def main() -> None:
 
     api = "/api/v1/crm/accounts/"
 
-    def search(term: str, size: int = 50) -> str:
-        return f"{api}?" + urlencode({"page_size": size, "search": term})
+    def search(term: str, size: int = 50, **more: str) -> str:
+        return f"{api}?" + urlencode({"page_size": size, "search": term, **more})
+
+    def by_name(term: str) -> str:
+        return search(term, ordering="name")
 
     paths = {
         "GET customers/<id>/ (360° API)": f"/api/v1/integration/customers/{ids[0]}/",
@@ -410,11 +416,14 @@ def main() -> None:
         "GET crm/accounts/?search=<name> page_size=10": search(names[0], 10),
         "GET crm/accounts/?search=<number>": search(numbers[0]),
         "GET crm/accounts/?search=<common word>": search(common[0]),
+        "GET crm/accounts/?search=<common word>&ordering=name": by_name(common[0]),
+        "GET crm/accounts/?search=<first word>&ordering=name": by_name(firsts[0]),
         "GET crm/accounts/?search=<e-mail>": search(emails[0]),
         "GET crm/accounts/ (no filter)": f"{api}?page_size=50",
         "GET crm/accounts/ (no filter) page_size=10": f"{api}?page_size=10",
         "page /customers/<id>/": f"/customers/{ids[0]}/",
         "page /crm/accounts/": "/crm/accounts/",
+        "page /crm/accounts/?q=<common word>": f"/crm/accounts/?q={common[0]}",
     }
     print("\nSQL queries per request (in-process, one request after a warm-up):")
     print("\n".join(query_counts(paths, token=token, user=user)))
@@ -454,6 +463,16 @@ def main() -> None:
             single(lambda r: search(r.choice(common))),
         ),
         (
+            "account list ?search=<common word>&ordering=name",
+            bearer,
+            single(lambda r: by_name(r.choice(common))),
+        ),
+        (
+            "account list ?search=<first word>&ordering=name",
+            bearer,
+            single(lambda r: by_name(r.choice(firsts))),
+        ),
+        (
             "account list ?search=<contact e-mail>",
             bearer,
             single(lambda r: search(r.choice(emails))),
@@ -462,6 +481,11 @@ def main() -> None:
         (f"?status=active, {args.depth} pages deep", bearer, deep(active, args.depth)),
         ("page /customers/<random id>/", cookie, single(lambda r: f"/customers/{r.choice(ids)}/")),
         ("page /crm/accounts/", cookie, single(lambda r: "/crm/accounts/")),
+        (
+            "page /crm/accounts/?q=<common word>",
+            cookie,
+            single(lambda r: "/crm/accounts/?" + urlencode({"q": r.choice(common)})),
+        ),
     ]
     try:
         wait_until(up, timeout=60, what="gunicorn answering", every=0.2)
