@@ -10,13 +10,13 @@ two ways to find its page, and each is a trap on its own:
   the matches cost, whatever the page: tens of milliseconds for a common word.
 
 `walked` gives a list both. A page (a LIMITed fetch) first walks a few rows per row
-asked for (FIRST_STEP, then on up to `rows_per_match`), from where the page starts,
-testing each row (`rows`). If that finds the page, it is the page: a term that matches
-one row in `rows_per_match` usually finds it there. Otherwise only the matches after
-the walked rows are fetched, through each side's own index (`sides`), each side sorted
-and cut to what is still missing, and then those rows in page order. Every other use of
-the queryset (a count, a CSV export, a subquery) sees `matches`, the plain condition, so
-the queryset is right wherever it goes.
+asked for (`rows_per_match`), from where the page starts, testing each row (`rows`). If
+that finds the page, it is the page: a term that matches one row in `rows_per_match`
+usually finds it there. Otherwise only the matches after the walked rows are fetched,
+through each side's own index (`sides`), each side sorted and cut to what is still
+missing, and then those rows in page order. Every other use of the queryset (a count, a
+CSV export, a subquery) sees `matches`, the plain condition, so the queryset is right
+wherever it goes.
 
 The walk needs no help from the caller: the pages (integration.pages.keyset_page) and the
 API's cursor pagination add their cursor and their LIMIT as usual. The rows walked are the
@@ -33,9 +33,6 @@ from django.core.exceptions import FieldDoesNotExist, FullResultSet
 from django.db import models
 from django.db.models import F, Func, Q, QuerySet
 from django.db.models.expressions import Expression, OrderBy
-
-# The walk's first step: this many rows per row asked for.
-FIRST_STEP = 10
 
 _PLAN = "tandem_walk_plan"
 _UNSEARCHED = "tandem_walk_unsearched"
@@ -139,30 +136,21 @@ def _page(queryset: QuerySet) -> list[Any] | None:
     unsearched.query.clear_limits()
     setattr(unsearched.query, _UNSEARCHED, True)
 
-    # Two steps: a dense term finds its page in the first few rows (a short scan to find
-    # where they end), a sparser one walks on to the end of the budget.
-    found: list[Any] = []
+    budget = wanted * plan.rows_per_match
     fields = [field.attname for field, _ in keys]
-    walked_to = None
-    for budget in sorted(
-        {wanted * min(FIRST_STEP, plan.rows_per_match), wanted * plan.rows_per_match}
-    ):
-        bound = next(iter(unsearched.values_list(*fields)[budget - 1 : budget]), None)
-        step = unsearched.filter(plan.rows)
-        if walked_to is not None:
-            step = step.filter(_compare(keys, walked_to, after=True))
-        if bound is not None:
-            step = step.filter(_compare(keys, bound, after=False))
-        found += list(step[: wanted - len(found)])
-        if bound is None or len(found) == wanted:
-            return found
-        walked_to = bound
+    bound = next(iter(unsearched.values_list(*fields)[budget - 1 : budget]), None)
+    walk = unsearched.filter(plan.rows)
+    if bound is not None:
+        walk = walk.filter(_compare(keys, bound, after=False))
+    found = list(walk[:wanted])
+    if bound is None or len(found) == wanted:
+        return found
 
     # The walk found too few: the rest comes from after its last row, each side through its
     # own index and sorted by an expression no index keeps in order (a walk would be the
     # trap again), cut to what is missing; then those rows in page order.
     missing = wanted - len(found)
-    rest = unsearched.filter(_compare(keys, walked_to, after=True))
+    rest = unsearched.filter(_compare(keys, bound, after=True))
     unindexed = [_unindexed(*keys[0]), *(_by(field, descending) for field, descending in keys[1:])]
     ids: set[Any] = set()
     for side in plan.sides:

@@ -1046,21 +1046,6 @@ def test_a_broad_search_sorts_what_a_short_walk_misses(monkeypatch, looking_at_c
     assert everything.count() == len(expected)
 
 
-def test_a_broad_search_walks_on_when_its_first_step_finds_too_few(monkeypatch):
-    from integration import walking
-
-    monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)
-    monkeypatch.setattr(selectors, "WALK_ROWS_PER_MATCH", 40)
-    expected = _clustered(60)  # past the first step (10 rows per row), within the second
-
-    page, queries = _fetched(selectors.account_list(search="nordic")[:4])
-
-    assert page == expected[:4]
-    assert walking.FIRST_STEP == 10
-    assert sum("STRPOS" in sql for sql in queries) == 2  # two steps
-    assert not any("COALESCE" in sql for sql in queries)  # nothing left to sort
-
-
 def test_a_broad_search_walks_each_order_an_index_keeps(monkeypatch):
     monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)
     monkeypatch.setattr(selectors, "WALK_ROWS_PER_MATCH", 5)
