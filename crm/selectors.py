@@ -319,14 +319,14 @@ def account_search(search: str) -> AccountSearch:
     return AccountSearch(ids=sorted(found | through))
 
 
-# The orders an index keeps (crm_account_name, the primary key, crm_account_updated): a
-# broad search's page walks them first (integration.walking).
-WALKABLE_ORDERS = ("name", "id", "updated_at")
-# How many accounts a broad search's page walks per row it shows, before it sorts what is
-# left. Names cluster in name order: "Aalto Data …" follows 600 other "Aalto …" names, and
-# the next "… Data …" names come 25,000 names later, at 1M. A name is tested (STRPOS) in
-# well under a microsecond; looking at an account's contacts takes some 13 µs.
-WALK_ROWS_PER_MATCH = 1_000
+# How many accounts a broad search's page may walk per row it shows, by the field its order
+# starts with (an index keeps each in order: crm_account_name, the primary key,
+# crm_account_updated), before it sorts what is left (integration.walking). Names cluster
+# in name order: "Aalto Data …" follows 600 other "Aalto …" names, and the next
+# "… Data …" names come 25,000 names later, at 1M; in the other orders matches are spread.
+# A name is tested (STRPOS) in about a microsecond; looking at an account's contacts takes
+# some 13 µs, so that walk is kept short in every order.
+WALK_ROWS_PER_MATCH = {"name": 1_000, "id": 100, "updated_at": 100}
 WALK_ROWS_PER_MATCH_LOOKING_AT_CONTACTS = 100
 
 
@@ -354,11 +354,10 @@ def _account_broad_search(
         matches=Q(pk__in=ids),
         rows=_account_broad_q(search, found),
         sides=sides,
-        walkable=WALKABLE_ORDERS,
         rows_per_match=(
             WALK_ROWS_PER_MATCH
             if found.through_contacts is not None
-            else WALK_ROWS_PER_MATCH_LOOKING_AT_CONTACTS
+            else dict.fromkeys(WALK_ROWS_PER_MATCH, WALK_ROWS_PER_MATCH_LOOKING_AT_CONTACTS)
         ),
     )
 

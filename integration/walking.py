@@ -10,13 +10,13 @@ two ways to find its page, and each is a trap on its own:
   the matches cost, whatever the page: tens of milliseconds for a common word.
 
 `walked` gives a list both. A page (a LIMITed fetch) first walks a few rows per row
-asked for (`rows_per_match`), from where the page starts, testing each row (`rows`). If
-that finds the page, it is the page: a term that matches one row in `rows_per_match`
-usually finds it there. Otherwise only the matches after the walked rows are fetched,
-through each side's own index (`sides`), each side sorted and cut to what is still
-missing, and then those rows in page order. Every other use of the queryset (a count, a
-CSV export, a subquery) sees `matches`, the plain condition, so the queryset is right
-wherever it goes.
+asked for (`rows_per_match`, by the field the order starts with), from where the page
+starts, testing each row (`rows`). If that finds the page, it is the page: a term that
+matches one row in `rows_per_match` usually finds it there. Otherwise only the matches
+after the walked rows are fetched, through each side's own index (`sides`), each side
+sorted and cut to what is still missing, and then those rows in page order. Every other
+use of the queryset (a count, a CSV export, a subquery) sees `matches`, the plain
+condition, so the queryset is right wherever it goes.
 
 The walk needs no help from the caller: the pages (integration.pages.keyset_page) and the
 API's cursor pagination add their cursor and their LIMIT as usual. The rows walked are the
@@ -25,7 +25,7 @@ list's own rows after the cursor (its filters, not the search), in the list's or
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,8 +65,7 @@ class _Search(Expression):
 class _Plan:
     rows: Q
     sides: tuple[Q, ...]
-    walkable: frozenset[str]
-    rows_per_match: int
+    rows_per_match: dict[str, int]
 
 
 def walked(
@@ -75,21 +74,21 @@ def walked(
     matches: Q,
     rows: Q,
     sides: Sequence[Q],
-    walkable: Sequence[str],
-    rows_per_match: int,
+    rows_per_match: Mapping[str, int],
 ) -> QuerySet:
     """`queryset` filtered by a broad search, whose pages walk, then sort (see above).
 
     `matches` is every match, answered by indexes (what a count or an export reads);
     `rows` tests one row (what the walk applies); `sides` are the parts of `matches`
-    each answered by its own index (their union is `matches`). `walkable` names the
-    fields an index keeps in order (never NULL): a page whose order starts with another
-    field is found by sorting every match. The walk reads at most `rows_per_match` rows
-    per row asked for: fewer where testing a row costs more.
+    each answered by its own index (their union is `matches`). `rows_per_match` names
+    the fields an index keeps in order (never NULL) and, for each, how many rows a page
+    may walk per row asked for: fewer where matches are spread in that order or where
+    testing a row costs more. A page whose order starts with another field is found by
+    sorting every match.
     """
     searched = queryset.filter(_Search(matches))
     searched.__class__ = _walking_class(type(queryset))
-    plan = _Plan(rows, tuple(sides), frozenset(walkable), rows_per_match)
+    plan = _Plan(rows, tuple(sides), dict(rows_per_match))
     setattr(searched.query, _PLAN, plan)
     return searched
 
@@ -127,7 +126,7 @@ def _page(queryset: QuerySet) -> list[Any] | None:
     if query.low_mark or query.high_mark is None or query.combinator or query.distinct:
         return None
     keys = _order_keys(queryset)
-    if not keys or keys[0][0].name not in plan.walkable:
+    if not keys or keys[0][0].name not in plan.rows_per_match:
         return None
     wanted = query.high_mark
     # The list without the search, after the cursor, in page order; no prefetching (the
@@ -136,7 +135,7 @@ def _page(queryset: QuerySet) -> list[Any] | None:
     unsearched.query.clear_limits()
     setattr(unsearched.query, _UNSEARCHED, True)
 
-    budget = wanted * plan.rows_per_match
+    budget = wanted * plan.rows_per_match[keys[0][0].name]
     fields = [field.attname for field, _ in keys]
     bound = next(iter(unsearched.values_list(*fields)[budget - 1 : budget]), None)
     walk = unsearched.filter(plan.rows)

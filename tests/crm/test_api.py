@@ -669,7 +669,7 @@ def test_a_broad_search_pages_both_ways_when_its_matches_cluster(sales, monkeypa
     names sit far after the "Alpha …" ones): following `next`, then `previous`, gives
     every match once, in order."""
     monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)
-    monkeypatch.setattr(selectors, "WALK_ROWS_PER_MATCH", 3)
+    monkeypatch.setitem(selectors.WALK_ROWS_PER_MATCH, "name", 3)
     Account.objects.bulk_create(
         Account(name=f"Alpha {i:03d} Oy", normalized_name=f"alpha {i}") for i in range(60)
     )

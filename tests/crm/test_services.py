@@ -1027,7 +1027,7 @@ def test_a_broad_search_sorts_what_a_short_walk_misses(monkeypatch, looking_at_c
     """Matches that cluster after the walked rows come from each side's own index, sorted:
     the page is the same as a sort of every match, in both directions."""
     monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)
-    monkeypatch.setattr(selectors, "WALK_ROWS_PER_MATCH", 5)
+    monkeypatch.setitem(selectors.WALK_ROWS_PER_MATCH, "name", 5)
     monkeypatch.setattr(selectors, "WALK_ROWS_PER_MATCH_LOOKING_AT_CONTACTS", 5)
     if looking_at_contacts:  # too many matching contacts to list their accounts
         monkeypatch.setattr(selectors, "CONTACT_PROBE", 1)
@@ -1048,7 +1048,7 @@ def test_a_broad_search_sorts_what_a_short_walk_misses(monkeypatch, looking_at_c
 
 def test_a_broad_search_walks_each_order_an_index_keeps(monkeypatch):
     monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)
-    monkeypatch.setattr(selectors, "WALK_ROWS_PER_MATCH", 5)
+    monkeypatch.setattr(selectors, "WALK_ROWS_PER_MATCH", dict.fromkeys(["id", "updated_at"], 5))
     expected = _clustered(50)
 
     for ordering in ("updated_at", "-updated_at", "created_at", "-id"):

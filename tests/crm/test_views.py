@@ -223,7 +223,7 @@ def test_a_broad_search_pages_both_ways_when_its_matches_cluster(sales, monkeypa
     """The account page of a broad search, in name order: each page walks a few accounts,
     then sorts the matches after them (integration.walking)."""
     monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)
-    monkeypatch.setattr(selectors, "WALK_ROWS_PER_MATCH", 2)
+    monkeypatch.setitem(selectors.WALK_ROWS_PER_MATCH, "name", 2)
     Account.objects.bulk_create(
         Account(name=f"Alpha {i:03d} Oy", normalized_name=f"alpha {i}") for i in range(200)
     )
