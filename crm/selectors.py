@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -602,9 +603,27 @@ def opportunity_board(
     return columns
 
 
-def forecast(*, months: int = 6, owner: Any = None) -> list[dict[str, Any]]:
+@dataclass
+class ForecastSeries:
+    """One currency's forecast: a row per month (month, amount, weighted_amount)."""
+
+    currency: str
+    months: list[dict[str, Any]]
+
+    @property
+    def total_amount(self) -> Decimal:
+        return sum((row["amount"] for row in self.months), start=Decimal("0.00"))
+
+    @property
+    def total_weighted(self) -> Decimal:
+        return sum((row["weighted_amount"] for row in self.months), start=Decimal("0.00"))
+
+
+def forecast(*, months: int = 6, owner: Any = None) -> list[ForecastSeries]:
     """Open opportunities by expected close month, from this month on: amount and amount
-    weighted by the stage probability. Amounts are summed as they are (one currency)."""
+    weighted by the stage probability, one series per currency (amounts in different
+    currencies are never added up). The default currency comes first, and always; the
+    others follow in code order where they have an open opportunity in those months."""
     today = timezone.localdate()
     start = today.replace(day=1)
     month_starts = [start]
@@ -621,7 +640,7 @@ def forecast(*, months: int = 6, owner: Any = None) -> list[dict[str, Any]]:
         qs = qs.filter(owner=owner)
     rows = (
         qs.annotate(month=TruncMonth("expected_close_date"))
-        .values("month")
+        .values("currency", "month")
         .annotate(
             total=Sum("amount"),
             weighted=Sum(
@@ -629,21 +648,27 @@ def forecast(*, months: int = 6, owner: Any = None) -> list[dict[str, Any]]:
                 output_field=models.DecimalField(max_digits=20, decimal_places=2),
             ),
         )
-        .order_by("month")
+        .order_by("currency", "month")
     )
-    by_month = {row["month"]: row for row in rows}
-    result = []
-    for month in month_starts:
-        row = by_month.get(month, {})
-        weighted = (Decimal(row.get("weighted") or 0) / 100).quantize(Decimal("0.01"))
-        result.append(
-            {
-                "month": month,
-                "amount": Decimal(row.get("total") or 0).quantize(Decimal("0.01")),
-                "weighted_amount": weighted,
-            }
-        )
-    return result
+    found = {(row["currency"], row["month"]): row for row in rows}
+    default = settings.TANDEM_DEFAULT_CURRENCY
+    currencies = [default, *sorted({currency for currency, _ in found} - {default})]
+    series = []
+    for currency in currencies:
+        by_month = []
+        for month in month_starts:
+            row = found.get((currency, month), {})
+            by_month.append(
+                {
+                    "month": month,
+                    "amount": Decimal(row.get("total") or 0).quantize(Decimal("0.01")),
+                    "weighted_amount": (Decimal(row.get("weighted") or 0) / 100).quantize(
+                        Decimal("0.01")
+                    ),
+                }
+            )
+        series.append(ForecastSeries(currency=currency, months=by_month))
+    return series
 
 
 # ---------------------------------------------------------------- activities

@@ -245,22 +245,31 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
 @crm_permission("view_opportunity")
 @require_GET
 def forecast(request: HttpRequest) -> HttpResponse:
-    rows = list(selectors.forecast(months=6))
+    series = selectors.forecast(months=6)
+    datasets = []
+    for n, one in enumerate(series):
+        weighted, pipeline = FORECAST_COLORS[n % len(FORECAST_COLORS)]
+        datasets += [
+            {
+                "label": f"Weighted {one.currency}",
+                "data": [str(row["weighted_amount"]) for row in one.months],
+                "color": weighted,
+            },
+            {
+                "label": f"Pipeline {one.currency}",
+                "data": [str(row["amount"]) for row in one.months],
+                "color": pipeline,
+            },
+        ]
     chart = {
-        "labels": [str(row["month"])[:7] for row in rows],
-        "weighted": [str(row["weighted_amount"]) for row in rows],
-        "amount": [str(row["amount"]) for row in rows],
+        "labels": [str(row["month"])[:7] for row in series[0].months],
+        "datasets": datasets,
     }
-    return render(
-        request,
-        "crm/forecast.html",
-        {
-            "rows": rows,
-            "chart": chart,
-            "total_weighted": sum((row["weighted_amount"] for row in rows), start=0),
-            "total_amount": sum((row["amount"] for row in rows), start=0),
-        },
-    )
+    return render(request, "crm/forecast.html", {"series": series, "chart": chart})
+
+
+# Per currency: the weighted bar, then the (lighter) pipeline bar.
+FORECAST_COLORS = (("#1f4e79", "#a5b8c9"), ("#7a4e1f", "#d1bfa8"), ("#2f6b3a", "#b3cdb8"))
 
 
 # ------------------------------------------------------------------ activities

@@ -89,13 +89,10 @@
       if (!source) { return; }
       var data = JSON.parse(source.textContent);
       canvas.dataset.drawn = "1";
-      // Either {labels, datasets: [{label, data, color}], type} or the forecast's own shape.
-      var datasets = data.datasets ? data.datasets.map(function (set) {
+      // {labels, datasets: [{label, data, color}], type}
+      var datasets = data.datasets.map(function (set) {
         return { label: set.label, data: set.data.map(Number), backgroundColor: set.color };
-      }) : [
-        { label: "Weighted", data: data.weighted.map(Number), backgroundColor: "#1f4e79" },
-        { label: "Pipeline", data: data.amount.map(Number), backgroundColor: "#a5b8c9" }
-      ];
+      });
       new window.Chart(canvas, {
         type: data.type || "bar",
         data: { labels: data.labels, datasets: datasets },

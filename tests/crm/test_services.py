@@ -1172,15 +1172,34 @@ def test_forecast_weights_open_amounts_by_month():
     )
     OpportunityFactory(amount=Decimal("500"), expected_close_date=first + timedelta(days=40))
     OpportunityFactory(amount=Decimal("999"), expected_close_date=first, stage=default_stage("Won"))
-    months = selectors.forecast(months=3)
-    assert len(months) == 3
-    assert months[0] == {
+    [series] = selectors.forecast(months=3)
+    assert series.currency == "EUR"
+    assert len(series.months) == 3
+    assert series.months[0] == {
         "month": first,
         "amount": Decimal("2000.00"),
         "weighted_amount": Decimal("800.00"),
     }
-    assert months[1]["amount"] == Decimal("500.00")
-    assert months[2]["amount"] == Decimal("0.00")
+    assert series.months[1]["amount"] == Decimal("500.00")
+    assert series.months[2]["amount"] == Decimal("0.00")
+    assert (series.total_amount, series.total_weighted) == (Decimal("2500.00"), Decimal("850.00"))
+
+
+def test_forecast_never_adds_up_amounts_in_different_currencies():
+    first = timezone.localdate().replace(day=1)
+    OpportunityFactory(amount=Decimal("1000"), currency="USD", expected_close_date=first)
+    OpportunityFactory(amount=Decimal("300"), currency="SEK", expected_close_date=first)
+
+    series = selectors.forecast(months=2)
+
+    # The default currency first, even without an opportunity; the others in code order.
+    assert [one.currency for one in series] == ["EUR", "SEK", "USD"]
+    assert [one.total_amount for one in series] == [
+        Decimal("0.00"),
+        Decimal("300.00"),
+        Decimal("1000.00"),
+    ]
+    assert series[2].months[0]["weighted_amount"] == Decimal("100.00")
 
 
 def test_opportunity_board_columns_follow_the_stages(django_assert_max_num_queries):

@@ -471,6 +471,29 @@ def test_forecast_shows_weighted_amounts(sales, world):
     assert 'id="forecast-data"' in html
     assert "1,200.00" in html  # the pipeline amount
     assert "120.00" in html  # weighted by the first stage's 10 %
+    assert '"label": "Weighted EUR"' in html
+
+
+def test_forecast_shows_each_currency_apart(sales, world):
+    today = timezone.localdate()
+    services.opportunity_update(opportunity=world["opportunity"], expected_close_date=today)
+    services.opportunity_create(
+        account=world["acme"],
+        name="Dollars",
+        amount="5000.00",
+        currency="USD",
+        expected_close_date=today,
+    )
+
+    html = client_for(sales).get("/crm/opportunities/forecast/").content.decode()
+    tables = dict(re.findall(r'data-currency="(\w+)">(.*?)</table>', html, re.S))
+
+    assert list(tables) == ["EUR", "USD"]
+    assert "1,200.00" in tables["EUR"]
+    assert "5,000.00" not in tables["EUR"]
+    assert "5,000.00" in tables["USD"]
+    assert "1,200.00" not in tables["USD"]
+    assert "6,200.00" not in html  # never added up
 
 
 # ------------------------------------------------------------------ marketing
