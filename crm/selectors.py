@@ -585,18 +585,24 @@ def opportunity_board(
     *, pipeline: Pipeline, filters: dict[str, Any] | None = None, limit: int = 100
 ) -> list[tuple[Stage, list[Opportunity]]]:
     """Kanban columns: each stage with up to `limit` opportunities (newest first); each
-    stage also gets `.opportunity_count` and `.total_amount` over all its matches."""
+    stage also gets `.opportunity_count` and `.totals`, its matches' amounts per currency
+    as (currency, amount) pairs, the default currency first (never added up across
+    currencies)."""
     stages = list(Stage.objects.filter(pipeline=pipeline).order_by("position"))
     base = opportunity_list(filters={**(filters or {}), "pipeline": pipeline.pk})
-    totals = {
-        row["stage_id"]: row
-        for row in base.order_by().values("stage_id").annotate(n=Count("id"), total=Sum("amount"))
-    }
+    rows = (
+        base.order_by().values("stage_id", "currency").annotate(n=Count("id"), total=Sum("amount"))
+    )
+    counts: dict[int, int] = {}
+    totals: dict[int, list[tuple[str, Decimal]]] = {}
+    for row in rows:
+        counts[row["stage_id"]] = counts.get(row["stage_id"], 0) + row["n"]
+        totals.setdefault(row["stage_id"], []).append((row["currency"], row["total"]))
+    default = settings.TANDEM_DEFAULT_CURRENCY
     columns = []
     for stage in stages:
-        row = totals.get(stage.pk, {})
-        stage.opportunity_count = row.get("n", 0)
-        stage.total_amount = row.get("total") or Decimal("0.00")
+        stage.opportunity_count = counts.get(stage.pk, 0)
+        stage.totals = sorted(totals.get(stage.pk, []), key=lambda t: (t[0] != default, t[0]))
         # One query per stage: a pipeline has a handful of stages, not a page size.
         items = list(base.filter(stage=stage).order_by("-updated_at", "-id")[:limit])
         columns.append((stage, items))

@@ -1164,6 +1164,22 @@ def test_account_list_counts_open_opportunities():
     assert (row.open_opportunities_count, row.open_opportunities_value) == (2, Decimal("150.00"))
 
 
+def test_board_totals_each_currency_apart():
+    OpportunityFactory(amount=Decimal("10"))
+    OpportunityFactory(amount=Decimal("7"), currency="USD")
+    OpportunityFactory(amount=Decimal("5"), currency="USD")
+    OpportunityFactory(amount=Decimal("3"), currency="DKK")
+
+    [(first, cards), *_] = selectors.opportunity_board(pipeline=selectors.pipeline_default())
+
+    assert first.opportunity_count == len(cards) == 4
+    assert first.totals == [
+        ("EUR", Decimal("10.00")),
+        ("DKK", Decimal("3.00")),
+        ("USD", Decimal("12.00")),
+    ]
+
+
 def test_forecast_weights_open_amounts_by_month():
     first = timezone.localdate().replace(day=1)
     OpportunityFactory(amount=Decimal("1000"), expected_close_date=first)  # 10 %
@@ -1216,7 +1232,7 @@ def test_opportunity_board_columns_follow_the_stages(django_assert_max_num_queri
         "Lost",
     ]
     assert [len(items) for _, items in board] == [1, 0, 0, 1, 0]
-    assert board[0][0].total_amount == Decimal("10.00")
+    assert board[0][0].totals == [("EUR", Decimal("10.00"))]
 
 
 def test_my_open_tasks_are_the_users_undone_activities(sales_user):
