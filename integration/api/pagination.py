@@ -4,6 +4,7 @@ A malformed `page_size` or `cursor` is bad input (400 naming the parameter), not
 something to silently replace with a default.
 """
 
+from django.core.exceptions import FieldDoesNotExist
 from rest_framework import exceptions, pagination
 
 MAX_PAGE_SIZE = 200
@@ -41,6 +42,17 @@ class CursorPagination(_StrictPageSize, pagination.CursorPagination):
     page_size = 50
     ordering = "-id"
 
+    def get_ordering(self, request, queryset, view):
+        """The requested (or default) ordering, made total: a first field that is not
+        unique ("name") is followed by the primary key in the same direction. DRF finds a
+        page's tied rows by an offset, which is only right if every query returns ties in
+        the same order; without the key PostgreSQL returns them in whatever order its plan
+        gives (one match shown twice, another never)."""
+        ordering = tuple(super().get_ordering(request, queryset, view))
+        if ordering and not _total(queryset.model, ordering):
+            ordering += (("-" if ordering[0].startswith("-") else "") + "pk",)
+        return ordering
+
     def decode_cursor(self, request):
         try:
             return super().decode_cursor(request)
@@ -48,6 +60,21 @@ class CursorPagination(_StrictPageSize, pagination.CursorPagination):
             raise exceptions.ValidationError(
                 {self.cursor_query_param: ["Invalid cursor: use a `next` or `previous` link."]}
             ) from exc
+
+
+def _total(model, ordering: tuple[str, ...]) -> bool:
+    """Whether `ordering` orders `model`'s rows totally: it holds the primary key or a
+    unique field."""
+    for name in (item.lstrip("-") for item in ordering):
+        if name == "pk":
+            return True
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if field.primary_key or field.unique:
+            return True
+    return False
 
 
 class PageNumberPagination(_StrictPageSize, pagination.PageNumberPagination):

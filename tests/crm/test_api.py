@@ -696,6 +696,36 @@ def test_a_broad_search_pages_both_ways_when_its_matches_cluster(sales, monkeypa
         ]
 
 
+@pytest.mark.parametrize(
+    "ordering", ["id", "-id", "name", "-name", "created_at", "-updated_at", "name,-updated_at"]
+)
+def test_a_broad_search_pages_in_every_order_the_api_offers(sales, monkeypatch, ordering):
+    monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)
+    monkeypatch.setattr(selectors, "WALK_ROWS_PER_MATCH", dict.fromkeys(["name", "id"], 2))
+    Account.objects.bulk_create(
+        Account(name=f"Alpha {i:02d} Oy", normalized_name=f"alpha {i}") for i in range(20)
+    )
+    for n in range(5):
+        make_account(f"Nordic {n} Ab")
+        make_account(f"Nordic {n} Ab")  # the same name twice: ties in name order
+    keys = [key.strip() for key in ordering.split(",")]
+    expected = list(
+        Account.objects.filter(name__startswith="Nordic")
+        .order_by(*keys, "-id" if keys[0].startswith("-") else "id")
+        .values_list("pk", flat=True)
+    )
+
+    seen, url = [], f"{API}accounts/?search=nordic&page_size=3&ordering={ordering}"
+    while url:
+        response = sales.get(url)
+        assert response.status_code == 200, response.content
+        seen += [a["id"] for a in response.json()["results"]]
+        url = response.json()["next"]
+
+    # Every match once, in order: ties in name come by id (the pagination's tiebreak).
+    assert seen == expected
+
+
 def test_a_broad_search_costs_the_same_queries_at_any_page_size(admin, monkeypatch):
     monkeypatch.setattr(selectors, "BROAD_SEARCH", 3)
     for n in range(12):
