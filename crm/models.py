@@ -129,6 +129,8 @@ class Contact(TimeStampedModel):
         ordering = ["last_name", "first_name", "id"]
         indexes = [
             models.Index(fields=["last_name", "first_name", "id"], name="crm_contact_name"),
+            # The contact list page's order, then its keyset's tiebreak.
+            models.Index(fields=["last_name", "id"], name="crm_contact_last_name"),
             models.Index(Lower("email"), name="crm_contact_email"),
             models.Index(fields=["updated_at", "id"], name="crm_contact_updated"),
         ]
@@ -315,6 +317,9 @@ class Opportunity(TimeStampedModel):
             models.Index(fields=["account", "status"], name="crm_opportunity_account"),
             models.Index(fields=["stage", "id"], name="crm_opportunity_stage"),
             models.Index(fields=["updated_at", "id"], name="crm_opportunity_updated"),
+            # The list page's default order (newest first) and its name order.
+            models.Index(fields=["created_at", "id"], name="crm_opportunity_created"),
+            models.Index(fields=["name", "id"], name="crm_opportunity_name"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -437,6 +442,8 @@ class Activity(TimeStampedModel):
         indexes = [
             models.Index(fields=["owner", "done", "due_at"], name="crm_activity_owner_open"),
             models.Index(fields=["account", "-created_at"], name="crm_activity_account"),
+            # The list page's default order, newest first.
+            models.Index(fields=["created_at", "id"], name="crm_activity_created"),
         ]
 
     def __str__(self) -> str:

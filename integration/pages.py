@@ -224,12 +224,15 @@ def keyset_page(
     field_name = sort.lstrip("-")
     position = _decode(cursor) if cursor else None
     forward = not (position and position.get("d") == "p")
+    never_null = _never_null(queryset.model, field_name)
 
     def ordering(reverse: bool) -> list[Any]:
-        # Walking backwards reverses the order exactly, NULLs included.
+        # Walking backwards reverses the order exactly, NULLs included. A field that is
+        # never NULL says nothing about NULLs: "created_at DESC NULLS LAST" is not the
+        # order of a (created_at, id) index read backwards, and PostgreSQL would sort.
         desc = descending != reverse
         key = F(field_name)
-        nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+        nulls = {} if never_null else {"nulls_first": True} if reverse else {"nulls_last": True}
         expr = key.desc(**nulls) if desc else key.asc(**nulls)
         return [expr, "-pk" if desc else "pk"]
 
@@ -243,7 +246,7 @@ def keyset_page(
                     position.get("v"),
                     position["id"],
                     forward=forward,
-                    never_null=_never_null(queryset.model, field_name),
+                    never_null=never_null,
                 )
             )
         except (ValidationError, ValueError, TypeError):
