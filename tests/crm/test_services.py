@@ -1119,6 +1119,34 @@ def test_a_search_of_several_words_uses_the_full_text_indexes():
     assert "crm_contact_full_name_words" in explained
 
 
+def test_a_broad_contact_search_walks_then_sorts_what_it_missed(monkeypatch):
+    """A last name's contacts sit together in last-name order: the walk passes the others,
+    then the rest comes sorted from the indexes. A broad search is not counted."""
+    from integration.counting import uncounted_floor
+
+    monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)
+    monkeypatch.setattr(selectors, "CONTACT_WALK_ROWS_PER_MATCH", {"last_name": 2, "id": 2})
+    account = AccountFactory()
+    Contact.objects.bulk_create(
+        Contact(account=account, first_name="Eero", last_name=f"Aalto {n:02d}", email="")
+        for n in range(40)
+    )
+    for first in ("Pekka", "Aino", "Mikko", "Ville", "Anna"):
+        ContactFactory(account=account, first_name=first, last_name="Virtanen", email="")
+    expected = list(
+        Contact.objects.filter(last_name="Virtanen").order_by("last_name", "first_name", "id")
+    )
+
+    broad = selectors.contact_list(search="virtanen")
+    first_page, queries = _fetched(broad[:3])
+
+    assert first_page == expected[:3]
+    assert any("COALESCE" in sql for sql in queries)  # walked 6 contacts, then sorted
+    assert list(broad) == expected
+    assert uncounted_floor(broad) == 3
+    assert uncounted_floor(selectors.contact_list(search="pekka")) is None  # narrow: counted
+
+
 def test_contact_and_lead_lists_search_names_and_emails():
     aino = ContactFactory(first_name="Aino", last_name="Virtanen", email="a@acme.ex")
     ContactFactory(first_name="Bob")
