@@ -1147,6 +1147,35 @@ def test_a_broad_contact_search_walks_then_sorts_what_it_missed(monkeypatch):
     assert uncounted_floor(selectors.contact_list(search="pekka")) is None  # narrow: counted
 
 
+def test_a_broad_opportunity_search_finds_both_names_walks_then_sorts(monkeypatch):
+    """An opportunity matches by its own name or its account's; a broad search walks the
+    list in page order, then sorts the rest from each side's index."""
+    from integration.counting import uncounted_floor
+
+    monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)
+    monkeypatch.setattr(selectors, "OPPORTUNITY_WALK_ROWS_PER_MATCH", {"name": 2, "id": 2})
+    plain = AccountFactory(name="Plain Oy")
+    for n in range(30):
+        OpportunityFactory(account=plain, name=f"Alpha deal {n:02d}")
+    datahouse = AccountFactory(name="Datahouse Oy")
+    by_account = [OpportunityFactory(account=datahouse, name=f"Renewal {n}") for n in range(2)]
+    by_name = [OpportunityFactory(account=plain, name=f"Big data {n}") for n in range(3)]
+    expected = sorted([*by_account, *by_name], key=lambda o: (o.name, o.pk))
+
+    broad = selectors.opportunity_list(search="DATA", ordering="name")
+    first_page, queries = _fetched(broad[:3])
+
+    assert first_page == expected[:3]
+    assert any("COALESCE" in sql for sql in queries)  # walked 6, then sorted the rest
+    assert list(broad) == expected
+    assert (
+        list(selectors.opportunity_list(search="data").order_by("-id")[:2])
+        == sorted(expected, key=lambda o: -o.pk)[:2]
+    )
+    assert uncounted_floor(broad) == 3
+    assert list(selectors.opportunity_list(search="renewal 1")) == [by_account[1]]
+
+
 def test_contact_and_lead_lists_search_names_and_emails():
     aino = ContactFactory(first_name="Aino", last_name="Virtanen", email="a@acme.ex")
     ContactFactory(first_name="Bob")
