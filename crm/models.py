@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 
 from integration.models import TimeStampedModel
 
@@ -93,6 +93,9 @@ class Account(TimeStampedModel):
             models.Index(fields=["status", "id"], name="crm_account_status"),
             models.Index(fields=["owner", "id"], name="crm_account_owner"),
             models.Index(fields=["updated_at", "id"], name="crm_account_updated"),
+            # The list's filters: a rare value is found through these, not by walking.
+            models.Index(Upper("industry"), name="crm_account_industry"),
+            models.Index(fields=["billing_country"], name="crm_account_country"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1176,6 +1176,29 @@ def test_a_broad_opportunity_search_finds_both_names_walks_then_sorts(monkeypatc
     assert list(selectors.opportunity_list(search="renewal 1")) == [by_account[1]]
 
 
+@pytest.mark.parametrize(
+    ("filters", "index"),
+    [
+        ({"industry": "software"}, "crm_account_industry"),
+        ({"country": "se"}, "crm_account_country"),
+    ],
+)
+def test_account_filters_have_indexes_for_rare_values(filters, index):
+    """A value few accounts have is found through an index (crm/migrations/0010), not by
+    walking every account in name order: the expressions filtered on are the indexed ones."""
+    from django.db import connection
+
+    AccountFactory(industry="Software", billing_country="SE")
+    sql, params = selectors.account_list(filters=filters).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")  # not the name index's walk either
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert index in plan, plan
+    assert len(selectors.account_list(filters=filters)) == 1
+
+
 def test_contact_and_lead_lists_search_names_and_emails():
     aino = ContactFactory(first_name="Aino", last_name="Virtanen", email="a@acme.ex")
     ContactFactory(first_name="Bob")
