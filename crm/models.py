@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Lower, Upper
 
 from integration.models import TimeStampedModel
@@ -132,8 +133,9 @@ class Contact(TimeStampedModel):
         ordering = ["last_name", "first_name", "id"]
         indexes = [
             models.Index(fields=["last_name", "first_name", "id"], name="crm_contact_name"),
-            # The contact list page's order, then its keyset's tiebreak.
+            # The contact list page's order, then its keyset's tiebreak; and its e-mail order.
             models.Index(fields=["last_name", "id"], name="crm_contact_last_name"),
+            models.Index(fields=["email", "id"], name="crm_contact_email_order"),
             models.Index(Lower("email"), name="crm_contact_email"),
             models.Index(fields=["updated_at", "id"], name="crm_contact_updated"),
         ]
@@ -323,6 +325,16 @@ class Opportunity(TimeStampedModel):
             # The list page's default order (newest first) and its name order.
             models.Index(fields=["created_at", "id"], name="crm_opportunity_created"),
             models.Index(fields=["name", "id"], name="crm_opportunity_name"),
+            # The page's other sortable columns.
+            models.Index(fields=["amount", "id"], name="crm_opportunity_amount"),
+            models.Index(fields=["expected_close_date", "id"], name="crm_opportunity_close"),
+            # Latest first, undated last (the page's order for "-expected_close_date").
+            models.Index(
+                F("expected_close_date").desc(nulls_last=True),
+                F("id").desc(),
+                name="crm_opportunity_close_desc",
+            ),
+            models.Index(fields=["status", "id"], name="crm_opportunity_status"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -445,8 +457,12 @@ class Activity(TimeStampedModel):
         indexes = [
             models.Index(fields=["owner", "done", "due_at"], name="crm_activity_owner_open"),
             models.Index(fields=["account", "-created_at"], name="crm_activity_account"),
-            # The list page's default order, newest first.
+            # The list page's default order, newest first; by due date, undated last.
             models.Index(fields=["created_at", "id"], name="crm_activity_created"),
+            models.Index(fields=["due_at", "id"], name="crm_activity_due"),
+            models.Index(
+                F("due_at").desc(nulls_last=True), F("id").desc(), name="crm_activity_due_desc"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -275,13 +275,33 @@ def test_a_deep_page_starts_its_index_scan_at_the_cursor():
         (lambda: selectors.activity_list(), "-created_at"),
         (lambda: selectors.contact_list(), "last_name"),
         (lambda: selectors.account_list(), "name"),
+        (lambda: selectors.opportunity_list(), "-amount"),
+        (lambda: selectors.opportunity_list(), "expected_close_date"),
+        (lambda: selectors.opportunity_list(), "-expected_close_date"),
+        (lambda: selectors.opportunity_list(), "status"),
+        (lambda: selectors.contact_list(), "-email"),
+        (lambda: selectors.activity_list(), "due_at"),
+        (lambda: selectors.activity_list(), "-due_at"),
     ],
-    ids=["opportunities", "opportunities by name", "activities", "contacts", "accounts"],
+    ids=[
+        "opportunities",
+        "opportunities by name",
+        "activities",
+        "contacts",
+        "accounts",
+        "opportunities by amount",
+        "opportunities by close date",
+        "opportunities by close date, latest first",
+        "opportunities by status",
+        "contacts by e-mail",
+        "activities by due date",
+        "activities by due date, latest first",
+    ],
 )
 def test_a_list_page_reads_its_rows_in_index_order(queryset, sort):
-    """No sort of the whole table for a page: an index keeps each list's default order
-    (crm/migrations/0008), and a field that is never NULL is ordered without NULLS LAST,
-    which an index read backwards would not give."""
+    """No sort of the whole table for a page: an index keeps each list's orders
+    (crm/migrations/0008 and 0011), and a field that is never NULL is ordered without
+    NULLS LAST, which an index read backwards would not give."""
     from integration.pages import keyset_page
 
     with CaptureQueriesContext(connection) as captured:
