@@ -8,7 +8,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F
 from django.db.models.functions import Lower, Upper
 
 from integration.models import TimeStampedModel
@@ -327,13 +326,8 @@ class Opportunity(TimeStampedModel):
             models.Index(fields=["name", "id"], name="crm_opportunity_name"),
             # The page's other sortable columns.
             models.Index(fields=["amount", "id"], name="crm_opportunity_amount"),
+            # Latest first, undated last, has an index on PostgreSQL only (crm/migrations/0011).
             models.Index(fields=["expected_close_date", "id"], name="crm_opportunity_close"),
-            # Latest first, undated last (the page's order for "-expected_close_date").
-            models.Index(
-                F("expected_close_date").desc(nulls_last=True),
-                F("id").desc(),
-                name="crm_opportunity_close_desc",
-            ),
             models.Index(fields=["status", "id"], name="crm_opportunity_status"),
         ]
         constraints = [
@@ -459,10 +453,8 @@ class Activity(TimeStampedModel):
             models.Index(fields=["account", "-created_at"], name="crm_activity_account"),
             # The list page's default order, newest first; by due date, undated last.
             models.Index(fields=["created_at", "id"], name="crm_activity_created"),
+            # Latest first, undated last, has an index on PostgreSQL only (crm/migrations/0011).
             models.Index(fields=["due_at", "id"], name="crm_activity_due"),
-            models.Index(
-                F("due_at").desc(nulls_last=True), F("id").desc(), name="crm_activity_due_desc"
-            ),
         ]
 
     def __str__(self) -> str:
