@@ -31,7 +31,6 @@ from crm.models import (
     Segment,
     Stage,
 )
-from integration.counting import without_count
 from integration.search import (
     HoldsText,
     email_address_q,
@@ -221,7 +220,7 @@ def account_list(
         if found.ids is not None:
             qs = qs.filter(pk__in=found.ids)
         else:
-            qs = without_count(_account_broad_search(qs, search, found), BROAD_SEARCH + 1)
+            qs = _account_broad_search(qs, search, found)
     if with_counts:
         qs = with_account_counts(qs)
     return qs.order_by(*_ordering(ordering, ACCOUNT_ORDERINGS, "name"))
@@ -335,8 +334,7 @@ def _account_broad_search(
     qs: QuerySet[Account], search: str, found: AccountSearch
 ) -> QuerySet[Account]:
     """`qs` filtered by a broad search, whose pages walk the list in page order, then sort
-    what is left (integration.walking): every match, through each side's indexes, is the
-    UNION of the names' and the contacts' ids (an OR with EXISTS would test every account)."""
+    what is left (integration.walking); its sides are the names and the contacts."""
     names, contacts = account_search_sides(search)
     if found.through_contacts is not None:
         contacts_side = Q(pk__in=found.through_contacts)
@@ -345,14 +343,9 @@ def _account_broad_search(
         # contacts once instead of looking up each account's contacts in name order,
         # which passes every account before a cluster of matches ("nordic": 6.5 s at 1M).
         contacts_side = Q(pk__in=contacts.values(ref=F("account_id") + 0))
-    sides = [contacts_side]
-    ids = contacts.values("account_id")
-    if names is not None:
-        sides.insert(0, name_q("name", search))
-        ids = names.values("pk").union(ids)
+    sides = [contacts_side] if names is None else [name_q("name", search), contacts_side]
     return walked(
         qs,
-        matches=Q(pk__in=ids),
         rows=_account_broad_q(search, found),
         sides=sides,
         rows_per_match=(
@@ -360,6 +353,7 @@ def _account_broad_search(
             if found.through_contacts is not None
             else dict.fromkeys(WALK_ROWS_PER_MATCH, WALK_ROWS_PER_MATCH_LOOKING_AT_CONTACTS)
         ),
+        at_least=BROAD_SEARCH + 1,
     )
 
 
@@ -507,10 +501,13 @@ def _contact_search(qs: QuerySet[Contact], search: str) -> QuerySet[Contact]:
         return qs.filter(pk__in=ids)
     named = with_email_aliases(qs).alias(search_name=FullName())
     match = person_q("search_name", search)
-    broad = walked(
-        named, matches=match, rows=match, sides=[match], rows_per_match=CONTACT_WALK_ROWS_PER_MATCH
+    return walked(
+        named,
+        rows=match,
+        sides=[match],
+        rows_per_match=CONTACT_WALK_ROWS_PER_MATCH,
+        at_least=BROAD_SEARCH + 1,
     )
-    return without_count(broad, BROAD_SEARCH + 1)
 
 
 def _bool(value: Any) -> bool:
@@ -617,23 +614,20 @@ def _opportunity_search(qs: QuerySet[Opportunity], search: str) -> QuerySet[Oppo
     account_ids = list(accounts.values_list("pk", flat=True)[: BROAD_SEARCH + 1])
     if len(named) <= BROAD_SEARCH and len(account_ids) <= BROAD_SEARCH:
         at_accounts = Opportunity.objects.filter(account_id__in=account_ids).order_by()
-        ids = set(named) | set(at_accounts.values_list("pk", flat=True)[: BROAD_SEARCH + 1])
-        if len(ids) <= BROAD_SEARCH:
-            return qs.filter(pk__in=ids)
+        found = set(named) | set(at_accounts.values_list("pk", flat=True)[: BROAD_SEARCH + 1])
+        if len(found) <= BROAD_SEARCH:
+            return qs.filter(pk__in=found)
     if len(account_ids) <= BROAD_SEARCH:
         at_account = Q(account_id__in=account_ids)
     else:
         at_account = Q(account_id__in=accounts)
-    ids = Opportunity.objects.filter(own).values("pk")
-    ids = ids.union(Opportunity.objects.filter(at_account).values("pk"))
-    broad = walked(
+    return walked(
         qs,
-        matches=Q(pk__in=ids),
         rows=Q(HoldsText("name", search)) | Q(HoldsText("account__name", search)),
         sides=[own, at_account],
         rows_per_match=OPPORTUNITY_WALK_ROWS_PER_MATCH,
+        at_least=BROAD_SEARCH + 1,
     )
-    return without_count(broad, BROAD_SEARCH + 1)
 
 
 def pipeline_default() -> Pipeline | None:

@@ -15,8 +15,8 @@ starts, testing each row (`rows`). If that finds the page, it is the page: a ter
 matches one row in `rows_per_match` usually finds it there. Otherwise only the matches
 after the walked rows are fetched, through each side's own index (`sides`), each side
 sorted and cut to what is still missing, and then those rows in page order. Every other
-use of the queryset (a count, a CSV export, a subquery) sees `matches`, the plain
-condition, so the queryset is right wherever it goes.
+use of the queryset (a count, a CSV export, a subquery) sees every match, the union of
+the sides, so the queryset is right wherever it goes.
 
 The walk needs no help from the caller: the pages (integration.pages.keyset_page) and the
 API's cursor pagination add their cursor and their LIMIT as usual. The rows walked are the
@@ -33,6 +33,8 @@ from django.core.exceptions import FieldDoesNotExist, FullResultSet
 from django.db import models
 from django.db.models import F, Func, Q, QuerySet
 from django.db.models.expressions import Expression, OrderBy
+
+from integration.counting import without_count
 
 _PLAN = "tandem_walk_plan"
 _UNSEARCHED = "tandem_walk_unsearched"
@@ -71,26 +73,35 @@ class _Plan:
 def walked(
     queryset: QuerySet,
     *,
-    matches: Q,
     rows: Q,
     sides: Sequence[Q],
     rows_per_match: Mapping[str, int],
+    at_least: int,
 ) -> QuerySet:
     """`queryset` filtered by a broad search, whose pages walk, then sort (see above).
 
-    `matches` is every match, answered by indexes (what a count or an export reads);
-    `rows` tests one row (what the walk applies); `sides` are the parts of `matches`
-    each answered by its own index (their union is `matches`). `rows_per_match` names
-    the fields an index keeps in order (never NULL) and, for each, how many rows a page
-    may walk per row asked for: fewer where matches are spread in that order or where
-    testing a row costs more. A page whose order starts with another field is found by
-    sorting every match.
+    `rows` tests one row (what the walk applies); `sides` are the search's parts, each
+    answered by its own index: their union is every match (what a count or an export
+    reads). `rows_per_match` names the fields an index keeps in order (never NULL) and,
+    for each, how many rows a page may walk per row asked for: fewer where matches are
+    spread in that order or where testing a row costs more. A page whose order starts with
+    another field is found by sorting every match. At least `at_least` rows match, and
+    the lists do not count them (integration.counting).
     """
-    searched = queryset.filter(_Search(matches))
+    searched = queryset.filter(_Search(_every_match(queryset.model, sides)))
     searched.__class__ = _walking_class(type(queryset))
     plan = _Plan(rows, tuple(sides), dict(rows_per_match))
     setattr(searched.query, _PLAN, plan)
-    return searched
+    return without_count(searched, at_least)
+
+
+def _every_match(model: type[models.Model], sides: Sequence[Q]) -> Q:
+    """The union of the sides' matches, each read through its own index (an OR of them
+    would be tested row by row)."""
+    if len(sides) == 1:
+        return sides[0]
+    ids = [model._default_manager.filter(side).order_by().values("pk") for side in sides]
+    return Q(pk__in=ids[0].union(*ids[1:]))
 
 
 class WalkingQuerySet(QuerySet):

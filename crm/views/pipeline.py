@@ -242,6 +242,10 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(target)
 
 
+# Per currency: the weighted bar, then the (lighter) pipeline bar.
+FORECAST_COLORS = (("#1f4e79", "#a5b8c9"), ("#7a4e1f", "#d1bfa8"), ("#2f6b3a", "#b3cdb8"))
+
+
 @crm_permission("view_opportunity")
 @require_GET
 def forecast(request: HttpRequest) -> HttpResponse:
@@ -266,10 +270,6 @@ def forecast(request: HttpRequest) -> HttpResponse:
         "datasets": datasets,
     }
     return render(request, "crm/forecast.html", {"series": series, "chart": chart})
-
-
-# Per currency: the weighted bar, then the (lighter) pipeline bar.
-FORECAST_COLORS = (("#1f4e79", "#a5b8c9"), ("#7a4e1f", "#d1bfa8"), ("#2f6b3a", "#b3cdb8"))
 
 
 # ------------------------------------------------------------------ activities
