@@ -29,6 +29,7 @@ from django.utils.module_loading import autodiscover_modules
 
 from integration.access import area_required
 from integration.counting import uncounted_floor
+from integration.walking import keyset_q
 from integration.widgets import quick
 
 # Counts stop here: a page never pays for a COUNT(*) over millions of rows.
@@ -192,9 +193,7 @@ def _after(
     growing = descending != forward  # in the walking direction, do keys grow?
     cmp = "gt" if growing else "lt"
     if never_null and value is not None:
-        return Q(**{f"{field_name}__{cmp}e": value}) & (
-            Q(**{f"{field_name}__{cmp}": value}) | Q(**{field_name: value, f"pk__{cmp}": pk})
-        )
+        return keyset_q([(field_name, not growing), ("pk", not growing)], (value, pk), after=True)
     # Walking forward, NULLs come last; walking backward, they come first.
     if forward:
         if value is None:

@@ -147,11 +147,12 @@ def _page(queryset: QuerySet) -> list[Any] | None:
     setattr(unsearched.query, _UNSEARCHED, True)
 
     budget = wanted * plan.rows_per_match[keys[0][0].name]
-    fields = [field.attname for field, _ in keys]
+    by_name = [(field.attname, descending) for field, descending in keys]
+    fields = [name for name, _ in by_name]
     bound = next(iter(unsearched.values_list(*fields)[budget - 1 : budget]), None)
     walk = unsearched.filter(plan.rows)
     if bound is not None:
-        walk = walk.filter(_compare(keys, bound, after=False))
+        walk = walk.filter(keyset_q(by_name, bound, after=False))
     found = list(walk[:wanted])
     if bound is None or len(found) == wanted:
         return found
@@ -160,7 +161,7 @@ def _page(queryset: QuerySet) -> list[Any] | None:
     # own index and sorted by an expression no index keeps in order (a walk would be the
     # trap again), cut to what is missing; then those rows in page order.
     missing = wanted - len(found)
-    rest = unsearched.filter(_compare(keys, bound, after=True))
+    rest = unsearched.filter(keyset_q(by_name, bound, after=True))
     unindexed = [_unindexed(*keys[0]), *(_by(field, descending) for field, descending in keys[1:])]
     ids: set[Any] = set()
     for side in plan.sides:
@@ -192,19 +193,20 @@ def _order_keys(queryset: QuerySet) -> list[tuple[models.Field, bool]] | None:
     return keys
 
 
-def _compare(keys: list[tuple[models.Field, bool]], values: Sequence[Any], *, after: bool) -> Q:
-    """Rows after `values` in the order of `keys` (strictly), or up to them (inclusive).
+def keyset_q(keys: Sequence[tuple[str, bool]], values: Sequence[Any], *, after: bool) -> Q:
+    """Rows after `values` (strictly) in the order of `keys`, (field path, descending)
+    pairs of fields that are never NULL, or up to them (inclusive) when not `after`.
 
     The first key is also compared on its own (name >= v AND (name > v OR …)): PostgreSQL
     starts or ends its index scan there, where an OR alone would only filter rows."""
-    (field, descending), *rest = keys
-    name, value = field.attname, values[0]
+    (name, descending), *rest = keys
+    value = values[0]
     strict = "lt" if descending == after else "gt"
     if not rest:
         return Q(**{f"{name}__{strict if after else strict + 'e'}": value})
     return Q(**{f"{name}__{strict}e": value}) & (
         Q(**{f"{name}__{strict}": value})
-        | (Q(**{name: value}) & _compare(rest, values[1:], after=after))
+        | (Q(**{name: value}) & keyset_q(rest, values[1:], after=after))
     )
 
 
