@@ -39,7 +39,7 @@ from integration.search import (
     person_q,
     with_email_aliases,
 )
-from integration.walking import walked
+from integration.walking import InArray, walked
 
 
 class FullName(models.Func):
@@ -339,10 +339,10 @@ def _account_broad_search(
     if found.through_contacts is not None:
         contacts_side = Q(pk__in=found.through_contacts)
     else:
-        # account_id + 0: no index is built on it, so PostgreSQL hashes the matching
-        # contacts once instead of looking up each account's contacts in name order,
-        # which passes every account before a cluster of matches ("nordic": 6.5 s at 1M).
-        contacts_side = Q(pk__in=contacts.values(ref=F("account_id") + 0))
+        # The matching contacts' accounts, read once and looked up by id (InArray), not
+        # each account's contacts looked up in name order, which passes every account
+        # before a cluster of matches ("nordic": 6.5 s at 1M).
+        contacts_side = Q(InArray("pk", contacts.values("account_id")))
     sides = [contacts_side] if names is None else [name_q("name", search), contacts_side]
     return walked(
         qs,

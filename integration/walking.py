@@ -31,7 +31,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, FullResultSet
 from django.db import models
-from django.db.models import F, Func, Q, QuerySet
+from django.db.models import F, Func, Q, QuerySet, Subquery
 from django.db.models.expressions import Expression, OrderBy
 
 from integration.counting import without_count
@@ -102,6 +102,38 @@ def _every_match(model: type[models.Model], sides: Sequence[Q]) -> Q:
         return sides[0]
     ids = [model._default_manager.filter(side).order_by().values("pk") for side in sides]
     return Q(pk__in=ids[0].union(*ids[1:]))
+
+
+class InArray(Expression):
+    """`field` is one of the values `subquery` returns, asked as `field = ANY(ARRAY(...))`
+    on PostgreSQL (elsewhere as IN).
+
+    For a side whose matches come from another table (the accounts of matching contacts):
+    PostgreSQL expects an array of a handful of values, so it looks each one up by the
+    primary key. Written as IN, it hashes the matches and then reads every row after the
+    cursor to probe the hash: the whole name index on a first page, 13 ms at 100,000
+    accounts, growing with the table rather than with the matches."""
+
+    conditional = True
+    output_field = models.BooleanField()
+
+    def __init__(self, field: str, subquery: QuerySet) -> None:
+        super().__init__(output_field=models.BooleanField())
+        self.lhs = F(field)
+        self.subquery = Subquery(subquery)
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.lhs, self.subquery]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        self.lhs, self.subquery = exprs
+
+    def as_sql(self, compiler, connection, **extra_context):
+        field, field_params = compiler.compile(self.lhs)
+        values, values_params = compiler.compile(self.subquery)
+        if connection.vendor == "postgresql":
+            return f"{field} = ANY(ARRAY{values})", (*field_params, *values_params)
+        return f"{field} IN {values}", (*field_params, *values_params)
 
 
 class WalkingQuerySet(QuerySet):

@@ -1119,6 +1119,30 @@ def test_a_search_of_several_words_uses_the_full_text_indexes():
     assert "crm_contact_full_name_words" in explained
 
 
+def test_one_word_finds_a_contact_by_the_start_of_any_word_of_the_name():
+    """The row-by-row test looks for the term in the name (STRPOS) before it splits the
+    name into words, and tests the e-mail address first: neither may turn away a name
+    whose words match, in any case, after a hyphen or in letters beyond ASCII."""
+    account = AccountFactory(name="Person Account")
+    anna = ContactFactory(account=account, first_name="ANNA-LIISA", last_name="ÄIJÄLÄ", email="")
+    ContactFactory(account=account, first_name="Pekka", last_name="Kallio", email="")
+    other = AccountFactory(name="Other Oy")
+    mail = ContactFactory(account=other, first_name="Bo", last_name="Berg", email="liisa@x.example")
+
+    def contacts(term):
+        return sorted(selectors.contact_list(search=term), key=lambda c: c.pk)
+
+    assert contacts("liisa") == [anna, mail]
+    assert contacts("äijä") == [anna]
+    assert contacts("ÄIJÄLÄ") == [anna]
+    assert contacts("Anna") == [anna]
+    assert contacts("allio") == []  # inside a word
+    assert list(selectors.account_list(search="äijälä")) == [account]
+
+    sql = str(selectors.account_search_sides("liisa")[1].query)  # the contacts side
+    assert sql.index("LIKE") < sql.index("STRPOS(LOWER(") < sql.index("to_tsvector")
+
+
 def test_a_broad_contact_search_walks_then_sorts_what_it_missed(monkeypatch):
     """A last name's contacts sit together in last-name order: the walk passes the others,
     then the rest comes sorted from the indexes. A broad search is not counted."""
