@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Count, Max, Q, Sum
 
 from crm.models import Account, Contact, Opportunity
-from integration.customer_view import register_fact_source
+from integration.customer_view import by_currency, in_currency, register_fact_source
 
 
 def _account_filter(account_ids: list[int] | range, field: str) -> dict[str, Any]:
@@ -24,19 +24,26 @@ def _account_filter(account_ids: list[int] | range, field: str) -> dict[str, Any
 def crm_facts(account_ids: list[int] | range) -> dict[int, dict[str, Any]]:
     """Each account among `account_ids` with its CRM figures; one left out does not exist."""
     zero = Decimal("0.00")
-    facts: dict[int, dict[str, Any]] = {
-        pk: {
+    accounts = (
+        Account.objects.filter(**_account_filter(account_ids, "pk"))
+        .order_by()
+        .values_list("pk", "name", "status", "currency")
+    )
+    facts: dict[int, dict[str, Any]] = {}
+    currencies: dict[int, str] = {}
+    for pk, name, status, currency in accounts:
+        currencies[pk] = currency
+        facts[pk] = {
             "name": name,
             "status": status,
+            "currency": currency,
             "contacts_count": 0,
             "open_opportunities_count": 0,
             "open_opportunities_value": zero,
+            "open_opportunities_by_currency": {},
             "won_value": zero,
+            "won_by_currency": {},
         }
-        for pk, name, status in Account.objects.filter(**_account_filter(account_ids, "pk"))
-        .order_by()
-        .values_list("pk", "name", "status")
-    }
     if not facts:
         return facts
     contacts = (
@@ -49,7 +56,7 @@ def crm_facts(account_ids: list[int] | range) -> dict[int, dict[str, Any]]:
         facts[row["account_id"]]["contacts_count"] = row["n"]
     opportunities = (
         Opportunity.objects.filter(**_account_filter(account_ids, "account_id"))
-        .values("account_id")
+        .values("account_id", "currency")
         .annotate(
             open_n=Count("pk", filter=Q(status=Opportunity.Status.OPEN)),
             open_v=Sum("amount", filter=Q(status=Opportunity.Status.OPEN)),
@@ -57,11 +64,19 @@ def crm_facts(account_ids: list[int] | range) -> dict[int, dict[str, Any]]:
         )
         .order_by()
     )
+    groups: dict[int, list[dict[str, Any]]] = {}
     for row in opportunities:
-        facts[row["account_id"]].update(
-            open_opportunities_count=row["open_n"],
-            open_opportunities_value=row["open_v"] or zero,
-            won_value=row["won"] or zero,
+        groups.setdefault(row["account_id"], []).append(row)
+    for account_id, rows in groups.items():
+        open_value = by_currency((r["currency"], r["open_v"]) for r in rows)
+        won = by_currency((r["currency"], r["won"]) for r in rows)
+        currency = currencies[account_id]
+        facts[account_id].update(
+            open_opportunities_count=sum(r["open_n"] for r in rows),
+            open_opportunities_value=in_currency(open_value, currency),
+            open_opportunities_by_currency=open_value,
+            won_value=in_currency(won, currency),
+            won_by_currency=won,
         )
     return facts
 

@@ -209,7 +209,8 @@ def account_list(
     address (email_address_q). A broad search (more than BROAD_SEARCH matches) comes
     without_count: its lists skip the count; its pages walk the list in page order, then
     sort what is left (integration.walking). `ordering` is the list's order.
-    `with_counts` adds contacts_count, open_opportunities_count, open_opportunities_value.
+    `with_counts` adds contacts_count, open_opportunities_count, open_opportunities_value
+    (in the account's currency).
     """
     qs = Account.objects.select_related("owner").prefetch_related("tags")
     for name, value in clean_account_filters(filters or {}).items():
@@ -382,7 +383,14 @@ def _count(qs: QuerySet) -> Coalesce:
 def with_account_counts(qs: QuerySet[Account]) -> QuerySet[Account]:
     """Per-row counts as correlated subqueries (a join would multiply rows)."""
     open_opps = Opportunity.objects.filter(account_id=OuterRef("pk"), status="open")
-    value = open_opps.order_by().values("account_id").annotate(v=Sum("amount")).values("v")
+    # The value in the account's currency: amounts in other currencies do not add up.
+    value = (
+        open_opps.filter(currency=OuterRef("currency"))
+        .order_by()
+        .values("account_id")
+        .annotate(v=Sum("amount"))
+        .values("v")
+    )
     return qs.annotate(
         contacts_count=_count(Contact.objects.filter(account_id=OuterRef("pk"))),
         open_opportunities_count=_count(open_opps),

@@ -343,14 +343,19 @@ class CustomerView(models.Model):
     # CRM figures, recomputed from the entity projections below.
     contacts_count = models.PositiveIntegerField(default=0)
     open_opportunities_count = models.PositiveIntegerField(default=0)
+    # Money figures are in the customer's `currency`; each `…_by_currency` holds every
+    # currency's sum as {"EUR": "1200.00"} (integration.customer_view.money).
     open_opportunities_value = models.DecimalField(
         max_digits=14, decimal_places=2, default=Decimal("0.00")
     )
+    open_opportunities_by_currency = models.JSONField(default=dict, blank=True)
     won_value = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    won_by_currency = models.JSONField(default=dict, blank=True)
     last_interaction_at = models.DateTimeField(null=True, blank=True)
     # Filled by sales, finance and support when they land; present and zero until then.
     orders_count = models.PositiveIntegerField(default=0)
     orders_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    orders_total_by_currency = models.JSONField(default=dict, blank=True)
     open_orders_count = models.PositiveIntegerField(default=0)
     last_order_at = models.DateTimeField(null=True, blank=True)
     # Up to 5 products by quantity over the counted orders (see sales_appliers), as

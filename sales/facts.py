@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Count, Max, Q, Sum
 
 from crm.models import Account
-from integration.customer_view import register_fact_source, top_products
+from integration.customer_view import by_currency, in_currency, register_fact_source, top_products
 from sales.models import OrderLine, SalesOrder
 
 Status = SalesOrder.Status
@@ -31,17 +31,21 @@ def sales_facts(account_ids: list[int] | range) -> dict[int, dict[str, Any]]:
     """Every account among `account_ids` with its order figures (zero when it has none),
     so that a view showing orders the tables do not have is a drift too."""
     zero = Decimal("0.00")
+    currencies = dict(
+        Account.objects.filter(**_account_filter(account_ids, "pk"))
+        .order_by()
+        .values_list("pk", "currency")
+    )
     facts: dict[int, dict[str, Any]] = {
         pk: {
             "orders_count": 0,
             "orders_total": zero,
+            "orders_total_by_currency": {},
             "open_orders_count": 0,
             "last_order_at": None,
             "top_products": [],
         }
-        for pk in Account.objects.filter(**_account_filter(account_ids, "pk"))
-        .order_by()
-        .values_list("pk", flat=True)
+        for pk in currencies
     }
     if not facts:
         return facts
@@ -49,7 +53,7 @@ def sales_facts(account_ids: list[int] | range) -> dict[int, dict[str, Any]]:
         status__in=COUNTED, **_account_filter(account_ids, "account_id")
     )
     rows = (
-        counted.values("account_id")
+        counted.values("account_id", "currency")
         .annotate(
             n=Count("pk"),
             total=Sum("total"),
@@ -58,14 +62,19 @@ def sales_facts(account_ids: list[int] | range) -> dict[int, dict[str, Any]]:
         )
         .order_by()
     )
+    groups: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
         if row["account_id"] in facts:
-            facts[row["account_id"]].update(
-                orders_count=row["n"],
-                orders_total=row["total"] or zero,
-                open_orders_count=row["open_n"],
-                last_order_at=row["last"],
-            )
+            groups.setdefault(row["account_id"], []).append(row)
+    for account_id, found in groups.items():
+        totals = by_currency((r["currency"], r["total"]) for r in found)
+        facts[account_id].update(
+            orders_count=sum(r["n"] for r in found),
+            orders_total=in_currency(totals, currencies[account_id]),
+            orders_total_by_currency=totals,
+            open_orders_count=sum(r["open_n"] for r in found),
+            last_order_at=max((r["last"] for r in found if r["last"]), default=None),
+        )
     lines = (
         OrderLine.objects.filter(
             order__status__in=COUNTED,

@@ -37,9 +37,21 @@ class CustomerTopProductSerializer(serializers.Serializer):
     total = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
+def _by_currency(what: str) -> serializers.DictField:
+    return serializers.DictField(
+        child=serializers.DecimalField(max_digits=14, decimal_places=2),
+        read_only=True,
+        help_text=f"{what} per currency, every currency's own sum (the customer's "
+        'currency included), as {"EUR": "1200.00"}; currencies with nothing are left out.',
+    )
+
+
 class CustomerSerializer(serializers.ModelSerializer):
     id = serializers.IntegerField(source="account_id")
     tags = serializers.ListField(child=serializers.CharField())
+    open_opportunities_by_currency = _by_currency("The open opportunities' amounts")
+    won_by_currency = _by_currency("The won opportunities' amounts")
+    orders_total_by_currency = _by_currency("The counted orders' totals")
     top_products = CustomerTopProductSerializer(
         many=True,
         read_only=True,
@@ -62,10 +74,13 @@ class CustomerSerializer(serializers.ModelSerializer):
             "contacts_count",
             "open_opportunities_count",
             "open_opportunities_value",
+            "open_opportunities_by_currency",
             "won_value",
+            "won_by_currency",
             "last_interaction_at",
             "orders_count",
             "orders_total",
+            "orders_total_by_currency",
             "open_orders_count",
             "last_order_at",
             "top_products",
@@ -80,9 +95,21 @@ class CustomerSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {
+            "open_opportunities_value": {
+                "help_text": "The open opportunities in `currency`, the customer's own; other "
+                "currencies are in `open_opportunities_by_currency`."
+            },
+            "won_value": {
+                "help_text": "The won opportunities in `currency`; other currencies are in "
+                "`won_by_currency`."
+            },
+            "orders_total": {
+                "help_text": "The counted orders' totals in `currency`; other currencies are in "
+                "`orders_total_by_currency`."
+            },
             "last_event_at": {
                 "help_text": "When the newest event applied to this view happened: how fresh it is."
-            }
+            },
         }
 
 

@@ -11,13 +11,15 @@ Public API for the areas that contribute to it:
   the page the 360° view links an entity or timeline entry of that type to.
 
 Importing this package registers the CRM and sales appliers (integration's handlers.py
-does it). `top_products` is the ranking rule sales/facts.py shares with the view.
+does it). `top_products` is the ranking rule sales/facts.py shares with the view;
+`by_currency` and `in_currency` the money rule the fact sources share with it.
 """
 
 from integration.customer_view import (
     crm_appliers,  # noqa: F401 - registers crm.* appliers
     sales_appliers,  # noqa: F401 - registers sales.* appliers
 )
+from integration.customer_view.money import by_currency, in_currency
 from integration.customer_view.projections import apply_events, recompute_accounts
 from integration.customer_view.registry import (
     Batch,
@@ -37,8 +39,10 @@ __all__ = [
     "Batch",
     "applier",
     "apply_events",
+    "by_currency",
     "fact_sources",
     "handles",
+    "in_currency",
     "recompute_accounts",
     "register_aggregate",
     "register_entity_model",

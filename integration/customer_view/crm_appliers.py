@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from integration.customer_view.money import by_currency, in_currency
 from integration.customer_view.projections import (
     Incoming,
     ensure_customers,
@@ -38,6 +39,7 @@ from integration.models import (
     CustomerActivity,
     CustomerContact,
     CustomerOpportunity,
+    CustomerView,
     Event,
 )
 
@@ -84,6 +86,8 @@ def apply_account_profiles(events: list[Event], batch: Batch) -> None:
         # whether the deletion was applied before or after this event.
         if not newer(version, row.profile_version):
             continue
+        if data["currency"] != row.currency:
+            batch.touch(account_id)  # the figures in its currency change with it
         for name in PROFILE_FIELDS:
             setattr(row, name, data[name])
         row.profile_version = version
@@ -226,10 +230,9 @@ def _contacts(account_filter: dict[str, Any]) -> dict[int, dict[str, Any]]:
 
 
 def _opportunities(account_filter: dict[str, Any]) -> dict[int, dict[str, Any]]:
-    zero = Decimal("0.00")
     rows = (
         CustomerOpportunity.objects.filter(deleted=False, **account_filter)
-        .values("account_id")
+        .values("account_id", "currency")
         .annotate(
             open_n=Count("pk", filter=Q(status="open")),
             open_v=Sum("amount", filter=Q(status="open")),
@@ -237,14 +240,25 @@ def _opportunities(account_filter: dict[str, Any]) -> dict[int, dict[str, Any]]:
         )
         .order_by()
     )
-    return {
-        r["account_id"]: {
-            "open_opportunities_count": r["open_n"],
-            "open_opportunities_value": r["open_v"] or zero,
-            "won_value": r["won"] or zero,
+    per_account: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        per_account.setdefault(row["account_id"], []).append(row)
+    currencies = dict(
+        CustomerView.objects.filter(**account_filter).values_list("account_id", "currency")
+    )
+    figures = {}
+    for account_id, groups in per_account.items():
+        open_value = by_currency((r["currency"], r["open_v"]) for r in groups)
+        won = by_currency((r["currency"], r["won"]) for r in groups)
+        currency = currencies.get(account_id, "")
+        figures[account_id] = {
+            "open_opportunities_count": sum(r["open_n"] for r in groups),
+            "open_opportunities_value": in_currency(open_value, currency),
+            "open_opportunities_by_currency": open_value,
+            "won_value": in_currency(won, currency),
+            "won_by_currency": won,
         }
-        for r in rows
-    }
+    return figures
 
 
 def _activities(account_filter: dict[str, Any]) -> dict[int, dict[str, Any]]:
@@ -265,7 +279,9 @@ register_aggregate(
     defaults={
         "open_opportunities_count": 0,
         "open_opportunities_value": Decimal("0.00"),
+        "open_opportunities_by_currency": {},
         "won_value": Decimal("0.00"),
+        "won_by_currency": {},
     },
     compute=_opportunities,
 )

@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Count, Max, Q, Sum
 from django.utils.dateparse import parse_date, parse_datetime
 
+from integration.customer_view.money import by_currency, in_currency
 from integration.customer_view.projections import (
     Incoming,
     event_version,
@@ -29,7 +30,7 @@ from integration.customer_view.registry import (
     register_entity_model,
     watch,
 )
-from integration.models import CustomerContract, CustomerOrder, CustomerQuote, Event
+from integration.models import CustomerContract, CustomerOrder, CustomerQuote, CustomerView, Event
 
 for _model in (CustomerOrder, CustomerQuote, CustomerContract):
     register_entity_model(_model)
@@ -193,7 +194,7 @@ def _orders(account_filter: dict[str, Any]) -> dict[int, dict[str, Any]]:
         deleted=False, status__in=COUNTED_ORDER_STATUSES, **account_filter
     )
     rows = (
-        counted.values("account_id")
+        counted.values("account_id", "currency")
         .annotate(
             n=Count("pk"),
             total=Sum("total"),
@@ -202,15 +203,22 @@ def _orders(account_filter: dict[str, Any]) -> dict[int, dict[str, Any]]:
         )
         .order_by()
     )
-    figures = {
-        r["account_id"]: {
-            "orders_count": r["n"],
-            "orders_total": r["total"] or Decimal("0.00"),
-            "open_orders_count": r["open_n"],
-            "last_order_at": r["last"],
+    per_account: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        per_account.setdefault(row["account_id"], []).append(row)
+    currencies = dict(
+        CustomerView.objects.filter(**account_filter).values_list("account_id", "currency")
+    )
+    figures = {}
+    for account_id, groups in per_account.items():
+        totals = by_currency((r["currency"], r["total"]) for r in groups)
+        figures[account_id] = {
+            "orders_count": sum(r["n"] for r in groups),
+            "orders_total": in_currency(totals, currencies.get(account_id, "")),
+            "orders_total_by_currency": totals,
+            "open_orders_count": sum(r["open_n"] for r in groups),
+            "last_order_at": max((r["last"] for r in groups if r["last"]), default=None),
         }
-        for r in rows
-    }
     lines: dict[int, list[tuple[int, list[dict[str, Any]]]]] = {}
     for account_id, order_id, order_lines in counted.order_by().values_list(
         "account_id", "order_id", "lines"
@@ -226,6 +234,7 @@ register_aggregate(
     defaults={
         "orders_count": 0,
         "orders_total": Decimal("0.00"),
+        "orders_total_by_currency": {},
         "open_orders_count": 0,
         "last_order_at": None,
         "top_products": [],

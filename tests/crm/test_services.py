@@ -1264,8 +1264,10 @@ def test_account_list_counts_open_opportunities():
     OpportunityFactory(account=account, amount=Decimal("100.00"))
     OpportunityFactory(account=account, amount=Decimal("50.00"))
     OpportunityFactory(account=account, stage=default_stage("Won"))
+    OpportunityFactory(account=account, amount=Decimal("70.00"), currency="USD")
     [row] = selectors.account_list(with_counts=True)
-    assert (row.open_opportunities_count, row.open_opportunities_value) == (2, Decimal("150.00"))
+    # The value is in the account's currency (EUR): the USD amount does not add to it.
+    assert (row.open_opportunities_count, row.open_opportunities_value) == (3, Decimal("150.00"))
 
 
 def test_board_totals_each_currency_apart():

@@ -34,6 +34,23 @@ def test_customer_figures_with_money_as_decimal_strings(sales_client, story):
     assert body["last_event_at"] is not None
 
 
+def test_customer_money_per_currency_as_decimal_strings(sales_client, story):
+    acme = story["acme"]
+    services.opportunity_create(
+        account=acme, name="Export", amount=Decimal("300.5"), currency="USD"
+    )
+    apply_one_by_one(crm_events()[-1:])
+
+    body = sales_client.get(f"/api/v1/integration/customers/{acme.pk}/").json()
+
+    assert body["currency"] == "EUR"
+    assert body["open_opportunities_count"] == 4
+    assert body["open_opportunities_value"] == "2600.50"  # EUR only
+    assert body["open_opportunities_by_currency"] == {"EUR": "2600.50", "USD": "300.50"}
+    assert body["won_by_currency"] == {"EUR": "5000.00"}
+    assert body["orders_total_by_currency"] == {}
+
+
 def test_unknown_and_merged_customers_are_404(sales_client, story):
     assert sales_client.get("/api/v1/integration/customers/999999/").status_code == 404
     merged = f"/api/v1/integration/customers/{story['dup_id']}/"

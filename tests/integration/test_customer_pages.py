@@ -1,5 +1,7 @@
 """The 360° pages: /customers/ with search (the navbar's box) and /customers/<id>/."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -48,6 +50,21 @@ def test_customer_page_shows_figures_contacts_opportunities_and_timeline(sales_c
     assert "Kick-off call" in html
     assert f'href="/crm/accounts/{acme}/"' in html
     assert "crm.account.merged" in html
+
+
+def test_customer_page_shows_other_currencies_beside_the_customers_own(sales_client, story):
+    acme = story["acme"]
+    services.opportunity_create(
+        account=acme, name="Export", amount=Decimal("300.00"), currency="USD"
+    )
+    apply_one_by_one(crm_events()[-1:])
+
+    html = sales_client.get(f"/customers/{acme.pk}/").content.decode()
+
+    figures = html.split('data-testid="customer-figures"')[1]
+    assert "2600.50 EUR" in figures
+    assert "+ 300.00 USD" in figures
+    assert "2900.50" not in figures
 
 
 def test_timeline_scrolls_with_htmx(sales_client, story):

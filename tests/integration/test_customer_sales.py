@@ -458,3 +458,19 @@ def test_check_finds_a_planted_drift_in_the_order_figures():
     assert f"account {acme}: orders_total: view=1.00 sales=72.00" in listed
     assert f"account {acme}: top_products: view=[] sales=" in listed
     assert f"account {beta}: open_orders_count: view=0 sales=1" in listed
+
+
+def test_an_order_in_another_currency_is_summed_on_its_own():
+    acme = make_account("Acme Oy", currency="EUR")
+    widget = make_product(stock=100, price="10.00", name="Widget")
+    sales.order_confirm(order=make_order(acme, (widget, "2")))
+    sales.order_confirm(order=make_order(acme, (widget, "3"), currency="USD"))
+    apply_one_by_one(_all_events())
+
+    view = CustomerView.objects.get(pk=acme.pk)
+    assert view.orders_count == 2
+    assert view.orders_total == Decimal("20.00")  # in EUR, the customer's currency
+    assert view.orders_total_by_currency == {"EUR": "20.00", "USD": "30.00"}
+    out = StringIO()
+    call_command("check_customer_view", stdout=out)
+    assert "matches" in out.getvalue()

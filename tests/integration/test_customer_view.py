@@ -19,6 +19,7 @@ from tests.integration.customer_helpers import (
     crm_events,
     crm_story,
     snapshot,
+    stage,
 )
 
 pytestmark = pytest.mark.django_db
@@ -147,6 +148,46 @@ def test_check_lists_a_planted_drift_and_fails():
     assert f"account {ghost.pk}: exists: view=False crm=True" in listed
 
 
+def test_money_adds_up_per_currency_and_the_headline_is_in_the_customers_own():
+    acme = services.account_create(name="Acme Oy", currency="EUR")
+    services.opportunity_create(account=acme, name="Pilot", amount=Decimal("1000.00"))
+    services.opportunity_create(
+        account=acme, name="Export", amount=Decimal("300.00"), currency="USD"
+    )
+    won = services.opportunity_create(
+        account=acme, name="US deal", amount=Decimal("50.00"), currency="USD"
+    )
+    services.opportunity_move(opportunity=won, stage=stage("Won"))
+    apply_one_by_one(crm_events())
+
+    view = CustomerView.objects.get(pk=acme.pk)
+    assert view.open_opportunities_count == 2
+    assert view.open_opportunities_value == Decimal("1000.00")  # not 1300: no EUR + USD
+    assert view.open_opportunities_by_currency == {"EUR": "1000.00", "USD": "300.00"}
+    assert view.won_value == Decimal("0.00")
+    assert view.won_by_currency == {"USD": "50.00"}
+
+    # The customer's currency changes: its headline figures follow.
+    seen = crm_events()[-1].seq
+    services.account_update(account=acme, currency="USD")
+    apply_one_by_one([e for e in crm_events() if e.seq > seen])
+    view.refresh_from_db()
+    assert view.open_opportunities_value == Decimal("300.00")
+    assert view.won_value == Decimal("50.00")
+
+    live = snapshot()
+    call_command("rebuild_customer_view", "--batch-size", "2", stdout=StringIO())
+    assert snapshot() == live
+    out = StringIO()
+    call_command("check_customer_view", stdout=out)
+    assert "matches" in out.getvalue()
+
+    CustomerView.objects.filter(pk=acme.pk).update(open_opportunities_by_currency={"USD": "300.00"})
+    with pytest.raises(CommandError, match="1 drift"):
+        call_command("check_customer_view", stdout=out)
+    assert f"account {acme.pk}: open_opportunities_by_currency: view=" in out.getvalue()
+
+
 def test_publishing_a_crm_event_makes_a_delivery_for_the_view_that_applies_it():
     account = services.account_create(name="Acme Oy")
     contact = services.contact_create(account=account, first_name="Aino")
@@ -183,3 +224,32 @@ def test_a_contact_event_before_its_account_event_still_counts():
     view = CustomerView.objects.get(pk=account.pk)
     assert (view.name, view.contacts_count) == ("Acme Oy", 1)
     assert CustomerContact.objects.get(pk=contact.pk).title == "CEO"
+
+
+def test_the_migration_to_money_per_currency_recomputes_the_figures_already_there():
+    """integration/migrations/0010 fills the per-currency figures of an existing view and
+    puts its headline figures in each customer's currency, without applying events."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("integration.migrations.0010_customer_money_by_currency")
+    acme = services.account_create(name="Acme Oy", currency="EUR")
+    services.opportunity_create(account=acme, name="Pilot", amount=Decimal("1000.00"))
+    services.opportunity_create(
+        account=acme, name="Export", amount=Decimal("300.00"), currency="USD"
+    )
+    apply_one_by_one(crm_events())
+    # The view as it was before: every currency added together, no per-currency figures.
+    CustomerView.objects.filter(pk=acme.pk).update(
+        open_opportunities_value=Decimal("1300.00"), open_opportunities_by_currency={}
+    )
+
+    migration.recompute(apps, None)
+
+    view = CustomerView.objects.get(pk=acme.pk)
+    assert view.open_opportunities_value == Decimal("1000.00")
+    assert view.open_opportunities_by_currency == {"EUR": "1000.00", "USD": "300.00"}
+    out = StringIO()
+    call_command("check_customer_view", stdout=out)
+    assert "matches" in out.getvalue()
