@@ -119,6 +119,15 @@ else:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # PostgreSQL's parallel workers per query (max_parallel_workers_per_gather), when set.
+    # config/wsgi.py sets 0 for the web server: its requests already share every core,
+    # and a parallel plan only adds processes that compete with the other requests (a
+    # broad search at 1M accounts: p95 2.0 s with them, 1.6 s without, 8 clients).
+    _parallel = env.str("TANDEM_DB_PARALLEL_WORKERS", default="")
+    if _parallel:
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            f"-c max_parallel_workers_per_gather={int(_parallel)}"
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ------------------------------------------------------------------ cache

@@ -28,7 +28,61 @@ def _strings(per_currency):
     return {c: f"{per_currency[c].quantize(ZERO)}" for c in sorted(per_currency) if per_currency[c]}
 
 
+# The same in one statement per figure source on PostgreSQL: a million customers in
+# seconds rather than minutes of row-by-row updates. `by` is the per-currency object;
+# the headline is its amount in the customer's currency (its only one when the customer
+# has no currency yet, as integration.customer_view.money.in_currency).
+_HEADLINE = """
+    CASE WHEN v.currency <> '' THEN COALESCE((f.{by} ->> v.currency)::numeric, 0)
+         WHEN (SELECT COUNT(*) FROM jsonb_object_keys(f.{by})) = 1
+         THEN (SELECT value::numeric FROM jsonb_each_text(f.{by}))
+         ELSE 0 END
+"""
+_OPPORTUNITIES = f"""
+    WITH sums AS (
+        SELECT account_id, currency,
+               SUM(amount) FILTER (WHERE status = 'open') AS open_v,
+               SUM(amount) FILTER (WHERE status = 'won') AS won
+          FROM integration_customeropportunity WHERE NOT deleted GROUP BY 1, 2
+    ), f AS (
+        SELECT account_id,
+               COALESCE(jsonb_object_agg(currency, open_v::numeric(14, 2)::text)
+                        FILTER (WHERE open_v <> 0), '{{}}') AS open_by,
+               COALESCE(jsonb_object_agg(currency, won::numeric(14, 2)::text)
+                        FILTER (WHERE won <> 0), '{{}}') AS won_by
+          FROM sums GROUP BY 1
+    )
+    UPDATE integration_customerview v
+       SET open_opportunities_by_currency = f.open_by,
+           won_by_currency = f.won_by,
+           open_opportunities_value = {_HEADLINE.format(by="open_by")},
+           won_value = {_HEADLINE.format(by="won_by")}
+      FROM f WHERE v.account_id = f.account_id AND NOT v.deleted
+"""  # noqa: S608 - built from this module's constants only
+_ORDERS = f"""
+    WITH sums AS (
+        SELECT account_id, currency, SUM(total) AS total
+          FROM integration_customerorder
+         WHERE NOT deleted AND status IN {COUNTED_ORDER_STATUSES!r} GROUP BY 1, 2
+    ), f AS (
+        SELECT account_id,
+               COALESCE(jsonb_object_agg(currency, total::numeric(14, 2)::text)
+                        FILTER (WHERE total <> 0), '{{}}') AS total_by
+          FROM sums GROUP BY 1
+    )
+    UPDATE integration_customerview v
+       SET orders_total_by_currency = f.total_by,
+           orders_total = {_HEADLINE.format(by="total_by")}
+      FROM f WHERE v.account_id = f.account_id AND NOT v.deleted
+"""  # noqa: S608 - built from this module's constants only
+
+
 def recompute(apps, schema_editor):
+    if schema_editor is not None and schema_editor.connection.vendor == "postgresql":
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(_OPPORTUNITIES)
+            cursor.execute(_ORDERS)
+        return
     view = apps.get_model("integration", "CustomerView")
     opportunity = apps.get_model("integration", "CustomerOpportunity")
     order = apps.get_model("integration", "CustomerOrder")

@@ -118,3 +118,31 @@ def test_two_factor_roles_are_configurable(value):
     assert settings_in(**PRODUCTION, TANDEM_MFA_REQUIRED_ROLES=value)["mfa"] == (
         [value] if value else []
     )
+
+
+def test_the_web_server_runs_its_queries_without_parallel_workers():
+    """config.wsgi (what gunicorn loads) sets no parallel workers per query; a management
+    command or a Celery worker keeps PostgreSQL's own setting."""
+    show = (
+        "from django.db import connection\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute('SHOW max_parallel_workers_per_gather')\n"
+        "    print(cursor.fetchone()[0])\n"
+    )
+    # Any database answers SHOW: the server's maintenance database always exists.
+    server = {
+        **PRODUCTION,
+        "DATABASE_URL": PRODUCTION["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres",
+    }
+    web = run_python("-c", "import config.wsgi\n" + show, **server)
+    other = run_python(
+        "-c",
+        "import django, os\nos.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'\n"
+        "django.setup()\n" + show,
+        **server,
+    )
+
+    assert web.returncode == 0, web.stderr
+    assert web.stdout.strip() == "0"
+    assert other.returncode == 0, other.stderr
+    assert other.stdout.strip() != "0"  # PostgreSQL's default (2)
