@@ -742,7 +742,9 @@ def test_a_broad_search_costs_the_same_queries_at_any_page_size(admin, monkeypat
         assert len(response.json()["results"]) == page_size
         counts.append(len(queries))
 
-    assert counts[0] == counts[1] <= 5, counts
+    # The token, the contacts' probe, where the walk ends, the walked ids, the page's rows
+    # and their tags.
+    assert counts[0] == counts[1] <= 6, counts
 
 
 def _seed_lists(count: int, pipeline) -> None:
