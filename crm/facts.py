@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Count, Max, Q, Sum
 
 from crm.models import Account, Contact, Opportunity
-from integration.customer_view import by_currency, in_currency, register_fact_source
+from integration.customer_view import by_account, by_currency, in_currency, register_fact_source
 
 
 def _account_filter(account_ids: list[int] | range, field: str) -> dict[str, Any]:
@@ -64,10 +64,7 @@ def crm_facts(account_ids: list[int] | range) -> dict[int, dict[str, Any]]:
         )
         .order_by()
     )
-    groups: dict[int, list[dict[str, Any]]] = {}
-    for row in opportunities:
-        groups.setdefault(row["account_id"], []).append(row)
-    for account_id, rows in groups.items():
+    for account_id, rows in by_account(opportunities).items():
         open_value = by_currency((r["currency"], r["open_v"]) for r in rows)
         won = by_currency((r["currency"], r["won"]) for r in rows)
         currency = currencies[account_id]

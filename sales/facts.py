@@ -13,7 +13,13 @@ from typing import Any
 from django.db.models import Count, Max, Q, Sum
 
 from crm.models import Account
-from integration.customer_view import by_currency, in_currency, register_fact_source, top_products
+from integration.customer_view import (
+    by_account,
+    by_currency,
+    in_currency,
+    register_fact_source,
+    top_products,
+)
 from sales.models import OrderLine, SalesOrder
 
 Status = SalesOrder.Status
@@ -62,11 +68,7 @@ def sales_facts(account_ids: list[int] | range) -> dict[int, dict[str, Any]]:
         )
         .order_by()
     )
-    groups: dict[int, list[dict[str, Any]]] = {}
-    for row in rows:
-        if row["account_id"] in facts:
-            groups.setdefault(row["account_id"], []).append(row)
-    for account_id, found in groups.items():
+    for account_id, found in by_account(r for r in rows if r["account_id"] in facts).items():
         totals = by_currency((r["currency"], r["total"]) for r in found)
         facts[account_id].update(
             orders_count=sum(r["n"] for r in found),

@@ -12,14 +12,14 @@ Public API for the areas that contribute to it:
 
 Importing this package registers the CRM and sales appliers (integration's handlers.py
 does it). `top_products` is the ranking rule sales/facts.py shares with the view;
-`by_currency` and `in_currency` the money rule the fact sources share with it.
+`by_account`, `by_currency` and `in_currency` the money rule the fact sources share with it.
 """
 
 from integration.customer_view import (
     crm_appliers,  # noqa: F401 - registers crm.* appliers
     sales_appliers,  # noqa: F401 - registers sales.* appliers
 )
-from integration.customer_view.money import by_currency, in_currency
+from integration.customer_view.money import by_account, by_currency, in_currency
 from integration.customer_view.projections import apply_events, recompute_accounts
 from integration.customer_view.registry import (
     Batch,
@@ -39,6 +39,7 @@ __all__ = [
     "Batch",
     "applier",
     "apply_events",
+    "by_account",
     "by_currency",
     "fact_sources",
     "handles",

@@ -14,9 +14,10 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from integration.customer_view.money import by_currency, in_currency
+from integration.customer_view.money import by_account, by_currency, in_currency
 from integration.customer_view.projections import (
     Incoming,
+    customer_currencies,
     ensure_customers,
     event_version,
     figure_defaults,
@@ -39,7 +40,6 @@ from integration.models import (
     CustomerActivity,
     CustomerContact,
     CustomerOpportunity,
-    CustomerView,
     Event,
 )
 
@@ -240,14 +240,9 @@ def _opportunities(account_filter: dict[str, Any]) -> dict[int, dict[str, Any]]:
         )
         .order_by()
     )
-    per_account: dict[int, list[dict[str, Any]]] = {}
-    for row in rows:
-        per_account.setdefault(row["account_id"], []).append(row)
-    currencies = dict(
-        CustomerView.objects.filter(**account_filter).values_list("account_id", "currency")
-    )
+    currencies = customer_currencies(account_filter)
     figures = {}
-    for account_id, groups in per_account.items():
+    for account_id, groups in by_account(rows).items():
         open_value = by_currency((r["currency"], r["open_v"]) for r in groups)
         won = by_currency((r["currency"], r["won"]) for r in groups)
         currency = currencies.get(account_id, "")

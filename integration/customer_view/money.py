@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 ZERO = Decimal("0.00")
 
@@ -32,3 +33,12 @@ def in_currency(sums: dict[str, str], currency: str) -> Decimal:
     if not currency and len(sums) == 1:
         currency = next(iter(sums))
     return Decimal(sums.get(currency, ZERO)).quantize(ZERO)
+
+
+def by_account(rows: Iterable[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """Rows grouped per (account_id, currency), gathered per account: the groups a
+    customer's money figures are summed from."""
+    accounts: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        accounts.setdefault(row["account_id"], []).append(row)
+    return accounts

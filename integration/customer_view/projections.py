@@ -266,6 +266,13 @@ def recompute_accounts(account_ids: list[int]) -> None:
         _recompute({"account_id__in": live}, live)
 
 
+def customer_currencies(account_filter: dict[str, Any]) -> dict[int, str]:
+    """Each customer's currency, for an aggregate's `account_filter`: the money figures are
+    in it (integration.customer_view.money)."""
+    rows = CustomerView.objects.filter(**account_filter).values_list("account_id", "currency")
+    return dict(rows)
+
+
 def figure_defaults() -> dict[str, Any]:
     defaults: dict[str, Any] = {}
     for aggregate in aggregates():

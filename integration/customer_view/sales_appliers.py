@@ -16,9 +16,10 @@ from typing import Any
 from django.db.models import Count, Max, Q, Sum
 from django.utils.dateparse import parse_date, parse_datetime
 
-from integration.customer_view.money import by_currency, in_currency
+from integration.customer_view.money import by_account, by_currency, in_currency
 from integration.customer_view.projections import (
     Incoming,
+    customer_currencies,
     event_version,
     reduce_newest,
     upsert_entities,
@@ -30,7 +31,7 @@ from integration.customer_view.registry import (
     register_entity_model,
     watch,
 )
-from integration.models import CustomerContract, CustomerOrder, CustomerQuote, CustomerView, Event
+from integration.models import CustomerContract, CustomerOrder, CustomerQuote, Event
 
 for _model in (CustomerOrder, CustomerQuote, CustomerContract):
     register_entity_model(_model)
@@ -203,14 +204,9 @@ def _orders(account_filter: dict[str, Any]) -> dict[int, dict[str, Any]]:
         )
         .order_by()
     )
-    per_account: dict[int, list[dict[str, Any]]] = {}
-    for row in rows:
-        per_account.setdefault(row["account_id"], []).append(row)
-    currencies = dict(
-        CustomerView.objects.filter(**account_filter).values_list("account_id", "currency")
-    )
+    currencies = customer_currencies(account_filter)
     figures = {}
-    for account_id, groups in per_account.items():
+    for account_id, groups in by_account(rows).items():
         totals = by_currency((r["currency"], r["total"]) for r in groups)
         figures[account_id] = {
             "orders_count": sum(r["n"] for r in groups),
