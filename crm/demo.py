@@ -49,7 +49,17 @@ from django.utils import timezone
 
 from crm import services
 from crm.events import account_data, activity_data, contact_data, opportunity_data
-from crm.models import Account, Activity, Contact, Opportunity, Pipeline, Segment, Stage, Tag
+from crm.models import (
+    Account,
+    AccountWord,
+    Activity,
+    Contact,
+    Opportunity,
+    Pipeline,
+    Segment,
+    Stage,
+    Tag,
+)
 from crm.services.accounts import domain_of, normalize_name
 from integration.models import Event
 
@@ -1173,7 +1183,10 @@ def seed_scale(total: int, *, log: Log, rebuild: bool = True) -> None:
     # building them once at the end is several times faster than updating them row by
     # row, the trigram ones above all. It locks the tables until the load commits.
     rebuild_indexes = writer.use_copy and count >= BIG_LOAD and count >= Account.objects.count()
-    dropped = _drop_plain_indexes([*(t[0] for t in tables), Event]) if rebuild_indexes else []
+    # The account words, which PostgreSQL writes as the accounts and contacts arrive
+    # (crm/migrations/0012), grow as much.
+    loaded_too = [Event, AccountWord]
+    dropped = _drop_plain_indexes([*(t[0] for t in tables), *loaded_too]) if rebuild_indexes else []
     if writer.use_copy:
         # Python builds and formats the next chunk while PostgreSQL ingests this one.
         def texts(batch: _Batch) -> list[str]:

@@ -156,6 +156,65 @@ class Contact(TimeStampedModel):
         return f"{self.first_name} {self.last_name}".strip()
 
 
+class AccountWord(models.Model):
+    """A word an account is found by, with the account's name: a one-word search's matches
+    in the list's order, read from an index (crm.selectors.account_word_page).
+
+    PostgreSQL keeps these rows itself, in the same statement as the change (the triggers
+    of crm/migrations/0012), whatever wrote it: a service, a bulk load, a merge, the admin.
+    Each row is one of:
+    - kind NAME: a run of ASCII letters in the account's name, upper-cased the way icontains
+      compares, stored in lower case, three letters or more (`word` and `key` both). A
+      term of ASCII letters is in the name if and only if it is in one of these.
+    - kind CONTACT: the leading ASCII letters (`key`, three or more) of a contact's name
+      word (a full-text lexeme), of their e-mail address and of its domain, under its first
+      three letters (`word`). A term of ASCII letters starts one of those if and only if
+      it starts one of these: one index range, `word` = the term's first three letters.
+    Nothing else reads or writes them; SQLite (embedded mode) has the table but no rows.
+    """
+
+    class Kind(models.TextChoices):
+        NAME = "n", "In the name"
+        CONTACT = "c", "Starts a contact's name word, e-mail or domain"
+
+    pk = models.CompositePrimaryKey("kind", "word", "key", "account_id")
+    kind = models.CharField(max_length=1, choices=Kind.choices)
+    word = models.CharField(max_length=200)
+    key = models.CharField(max_length=200)
+    account_id = models.BigIntegerField()  # no foreign key: the triggers delete these rows
+    name = models.CharField(max_length=200)  # the account's, in its collation
+
+    class Meta:
+        indexes = [
+            # A word's accounts in name order, and in id order; the key for CONTACT rows.
+            models.Index(
+                fields=["kind", "word", "name", "account_id"],
+                include=["key"],
+                name="crm_word_name",
+            ),
+            models.Index(
+                fields=["kind", "word", "account_id"], include=["key"], name="crm_word_id"
+            ),
+            models.Index(fields=["account_id"], name="crm_word_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.key} ({self.name})"
+
+
+class SearchWord(models.Model):
+    """Every word AccountWord has held (a CONTACT row's key): a term's words are looked up
+    here (thousands of rows, a trigram index) before their accounts are. Never pruned: a
+    word no account holds any more finds no rows."""
+
+    pk = models.CompositePrimaryKey("kind", "word")
+    kind = models.CharField(max_length=1, choices=AccountWord.Kind.choices)
+    word = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return self.word
+
+
 class Pipeline(models.Model):
     """The stages an opportunity moves through; one pipeline is the default."""
 

@@ -18,6 +18,10 @@ sorted and cut to what is still missing, and then those rows in page order. Ever
 use of the queryset (a count, a CSV export, a subquery) sees every match, the union of
 the sides, so the queryset is right wherever it goes.
 
+A search may also know its matches in page order from an index of its own (`listed`: the
+CRM's account words give a word's accounts in name order): a page then asks it first, and
+walks only when it cannot answer.
+
 The walk needs no help from the caller: the pages (integration.pages.keyset_page) and the
 API's cursor pagination add their cursor and their LIMIT as usual. The rows walked are the
 list's own rows after the cursor (its filters, not the search), in the list's order.
@@ -25,7 +29,7 @@ list's own rows after the cursor (its filters, not the search), in the list's or
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +37,8 @@ from django.core.exceptions import FieldDoesNotExist, FullResultSet
 from django.db import models
 from django.db.models import F, Func, Q, QuerySet, Subquery
 from django.db.models.expressions import Expression, OrderBy
+from django.db.models.lookups import Exact
+from django.db.models.sql.where import AND, WhereNode
 
 from integration.counting import without_count
 
@@ -63,11 +69,18 @@ class _Search(Expression):
         return compiler.compile(self.condition)
 
 
+# A page of a search from its own index: (the list without the search after the cursor,
+# its order as (field, descending) pairs, how many rows) -> the ids of at least the first
+# that many matches in that order (any more are cut by the page), or None: cannot answer.
+Listed = Callable[[QuerySet, list[tuple[models.Field, bool]], int], list[Any] | None]
+
+
 @dataclass(frozen=True)
 class _Plan:
     rows: Q
     sides: tuple[Q, ...]
     rows_per_match: dict[str, int]
+    listed: Listed | None = None
 
 
 def walked(
@@ -77,6 +90,7 @@ def walked(
     sides: Sequence[Q],
     rows_per_match: Mapping[str, int],
     at_least: int,
+    listed: Listed | None = None,
 ) -> QuerySet:
     """`queryset` filtered by a broad search, whose pages walk, then sort (see above).
 
@@ -86,11 +100,12 @@ def walked(
     for each, how many rows a page may walk per row asked for: fewer where matches are
     spread in that order or where testing a row costs more. A page whose order starts with
     another field is found by sorting every match. At least `at_least` rows match, and
-    the lists do not count them (integration.counting).
+    the lists do not count them (integration.counting). `listed`, if given, is asked for
+    a page before any walk (see Listed).
     """
     searched = queryset.filter(_Search(_every_match(queryset.model, sides)))
     searched.__class__ = _walking_class(type(queryset))
-    plan = _Plan(rows, tuple(sides), dict(rows_per_match))
+    plan = _Plan(rows, tuple(sides), dict(rows_per_match), listed)
     setattr(searched.query, _PLAN, plan)
     return without_count(searched, at_least)
 
@@ -169,14 +184,20 @@ def _page(queryset: QuerySet) -> list[Any] | None:
     if query.low_mark or query.high_mark is None or query.combinator or query.distinct:
         return None
     keys = _order_keys(queryset)
-    if not keys or keys[0][0].name not in plan.rows_per_match:
+    if not keys:
         return None
     wanted = query.high_mark
     # The list without the search, after the cursor, in page order; no prefetching (the
     # queryset itself prefetches once for the rows it returns).
     unsearched = queryset.prefetch_related(None)
     unsearched.query.clear_limits()
+    unsearched.query.where = _without_search(unsearched.query.where)
     setattr(unsearched.query, _UNSEARCHED, True)
+    listed = plan.listed(unsearched, keys, wanted) if plan.listed is not None else None
+    if listed is not None:
+        return list(unsearched.filter(pk__in=set(listed))[:wanted]) if listed else []
+    if keys[0][0].name not in plan.rows_per_match:
+        return None
 
     budget = wanted * plan.rows_per_match[keys[0][0].name]
     by_name = [(field.attname, descending) for field, descending in keys]
@@ -205,6 +226,29 @@ def _page(queryset: QuerySet) -> list[Any] | None:
         return []
     # The page: those rows in page order (the walked ones come first), as many as asked.
     return list(unsearched.filter(pk__in=set(ids))[:wanted])
+
+
+def _without_search(where: WhereNode) -> WhereNode:
+    """`where` (a clone) without the search's condition where it is one of the clauses that
+    all must hold: the clause would compile to nothing there (_UNSEARCHED), but every query
+    built on the list (the walk, the subqueries of a Listed page) would copy and resolve
+    its expressions, the sides' subqueries, for nothing."""
+    if where.connector != AND or where.negated:
+        return where
+    where.children = [
+        _without_search(child) if isinstance(child, WhereNode) else child
+        for child in where.children
+        if not _is_search(child)
+    ]
+    return where
+
+
+def _is_search(clause: Any) -> bool:
+    # filter() keeps a boolean expression as `expression = true` (Exact), written as the
+    # expression alone.
+    return isinstance(clause, _Search) or (
+        isinstance(clause, Exact) and isinstance(clause.lhs, _Search) and clause.rhs is True
+    )
 
 
 def _order_keys(queryset: QuerySet) -> list[tuple[models.Field, bool]] | None:

@@ -991,6 +991,7 @@ def test_a_broad_search_walks_in_page_order_whatever_the_planner_guesses(monkeyp
     from django.db import connection
 
     monkeypatch.setattr(selectors, "BROAD_SEARCH", 10)
+    monkeypatch.setattr(selectors, "WORD_SEARCH_WORDS", 0)  # walk: no account words
     Account.objects.bulk_create(
         Account(name=f"{'Media' if i % 50 == 0 else 'Company'} {i} Oy", normalized_name=str(i))
         for i in range(5000)
@@ -1030,6 +1031,7 @@ def test_a_broad_search_sorts_what_a_short_walk_misses(monkeypatch, looking_at_c
     """Matches that cluster after the walked rows come from each side's own index, sorted:
     the page is the same as a sort of every match, in both directions."""
     monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)
+    monkeypatch.setattr(selectors, "WORD_SEARCH_WORDS", 0)  # walk: no account words
     monkeypatch.setitem(selectors.WALK_ROWS_PER_MATCH, "name", 5)
     monkeypatch.setattr(selectors, "WALK_ROWS_PER_MATCH_LOOKING_AT_CONTACTS", 5)
     if looking_at_contacts:  # too many matching contacts to list their accounts
@@ -1051,6 +1053,7 @@ def test_a_broad_search_sorts_what_a_short_walk_misses(monkeypatch, looking_at_c
 
 def test_a_broad_search_walks_each_order_an_index_keeps(monkeypatch):
     monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)
+    monkeypatch.setattr(selectors, "WORD_SEARCH_WORDS", 0)  # walk: no account words
     monkeypatch.setattr(selectors, "WALK_ROWS_PER_MATCH", dict.fromkeys(["id", "updated_at"], 5))
     expected = _clustered(50)
 

@@ -1,0 +1,200 @@
+"""The account words (crm.models.AccountWord): kept by PostgreSQL whatever writes an account
+or a contact, and a one-word search's pages read from them, the same as a sort of every
+match."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from crm import selectors, services
+from crm.models import Account, AccountWord, Contact, SearchWord
+from integration.services import api_token_create
+from tests.factories.crm import AccountFactory, ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/crm/accounts/"
+
+
+def words(account: Account) -> set[tuple[str, str]]:
+    """The account's (kind, key) rows; every row carries the account's current name."""
+    rows = AccountWord.objects.filter(account_id=account.pk)
+    assert {row.name for row in rows} <= {Account.objects.get(pk=account.pk).name}
+    for row in rows:
+        assert row.word == (row.key if row.kind == "n" else row.key[:3])
+    return {(row.kind, row.key) for row in rows}
+
+
+def test_the_database_keeps_each_accounts_words_whatever_writes_them():
+    account = services.account_create(name="Kaleva-Timber Ab 2024")
+    # Letter runs of three or more: "Ab" and the number are not words here.
+    assert words(account) == {("n", "kaleva"), ("n", "timber")}
+
+    anna = services.contact_create(
+        account=account, first_name="ANNA-LIISA", last_name="Äijälä", email="a.b@nordicmail.example"
+    )
+    # The leading ASCII letters of each name word, of the address ("a": too short) and of
+    # its domain; "äijälä" starts with a letter beyond ASCII, which no such term starts.
+    assert words(account) == {
+        ("n", "kaleva"),
+        ("n", "timber"),
+        ("c", "anna"),
+        ("c", "liisa"),
+        ("c", "nordicmail"),
+    }
+
+    services.account_update(account=account, name="Nordic Timber Oy")
+    assert words(account) == {
+        ("n", "nordic"),
+        ("n", "timber"),
+        ("c", "anna"),
+        ("c", "liisa"),
+        ("c", "nordicmail"),
+    }
+
+    services.contact_update(contact=anna, email="anna@kaleva.example", last_name="Virtanen")
+    assert {key for kind, key in words(account) if kind == "c"} == {
+        "anna",
+        "liisa",
+        "virtanen",
+        "kaleva",
+    }
+
+    # A merge moves the duplicate's contacts (an UPDATE of their account): both accounts'
+    # words follow, and the duplicate's go with it.
+    duplicate = AccountFactory(name="Nordic Timber Ltd")
+    ContactFactory(account=duplicate, first_name="Pekka", last_name="Laine", email="")
+    services.account_merge(into=account, duplicate=duplicate)
+    assert not AccountWord.objects.filter(account_id=duplicate.pk).exists()
+    assert {("c", "pekka"), ("c", "laine")} <= words(account)
+
+    services.contact_delete(contact=anna)
+    assert {key for kind, key in words(account) if kind == "c"} == {"pekka", "laine"}
+
+    # Rows written outside the services (a bulk load, the admin) are kept the same way.
+    Contact.objects.bulk_create(
+        [Contact(account=account, first_name="Bulk", last_name="Loaded", email="")]
+    )
+    Account.objects.filter(pk=account.pk).update(name="Renamed Oy")
+    assert words(account) == {
+        ("n", "renamed"),
+        *{("c", key) for key in ("pekka", "laine", "bulk", "loaded")},
+    }
+    # Each word is listed once for the term lookups, and stays listed.
+    assert SearchWord.objects.filter(kind="n", word="kaleva").count() == 1
+
+    services.account_delete(account=account)
+    assert not AccountWord.objects.filter(account_id=account.pk).exists()
+
+
+def _matches(term: str) -> list[Account]:
+    """What a one-word search finds, by its rules, computed in Python: the term in the
+    name, or at the start of a contact's name word, address or domain."""
+    term = term.lower()
+    found = []
+    for account in Account.objects.prefetch_related("contacts"):
+        in_name = term in account.name.lower()
+        by_contact = any(
+            any(
+                word.lower().startswith(term)
+                for word in contact.full_name.replace("-", " ").split()
+            )
+            or contact.email.lower().startswith(term)
+            or contact.email.lower().partition("@")[2].startswith(term)
+            for contact in account.contacts.all()
+        )
+        if in_name or by_contact:
+            found.append(account)
+    return found
+
+
+@pytest.fixture
+def nordic(monkeypatch):
+    """Accounts that "nordic" finds in every way, among others it does not find."""
+    monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)  # broad: its pages are walked or read
+    Account.objects.bulk_create(
+        Account(name=f"Alpha {i:03d} Oy", normalized_name=f"alpha {i}") for i in range(60)
+    )
+    for i in range(5):
+        AccountFactory(name=f"Nordic {i} Ab", status="active" if i % 2 else "prospect")
+    AccountFactory(name="NORDICA Foods")  # another word that contains the term
+    AccountFactory(name="Scandinordic Oy")  # the term inside a word
+    by_mail = AccountFactory(name="Plain Oy", status="active")
+    ContactFactory(account=by_mail, first_name="Ann", email="ann@nordicmail.example")
+    by_name = AccountFactory(name="Person Oy")
+    ContactFactory(account=by_name, first_name="Nordica", last_name="Berg", email="")
+    by_address = AccountFactory(name="Äijälä Oy")
+    ContactFactory(account=by_address, first_name="Bo", email="nordic.bo@x.example")
+    # Not found: the term inside a contact's word, address or domain.
+    inside = AccountFactory(name="Inside Oy")
+    ContactFactory(account=inside, first_name="Anordica", email="x@scandinordic.example")
+    expected = _matches("nordic")
+    assert inside not in expected
+    assert len(expected) == 10
+    return expected
+
+
+@pytest.mark.parametrize(
+    ("ordering", "keys"),
+    [
+        ("name", ("name", "id")),
+        ("-name", ("-name", "-id")),
+        ("", ("-id",)),  # the API's default order
+        ("id", ("id",)),
+    ],
+)
+def test_a_one_word_search_pages_through_the_account_words(nordic, make_user, ordering, keys):
+    def key(account):
+        return [getattr(account, k.lstrip("-")) for k in keys]
+
+    expected = sorted(nordic, key=key, reverse=keys[0].startswith("-"))
+    _, raw = api_token_create(user=make_user(roles=["Admin"]), name="t", scopes=["*"])
+    client_headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(**client_headers)
+    params = {"search": "Nordic", "page_size": 3, **({"ordering": ordering} if ordering else {})}
+    client.get(API, params)  # the first search learns the term is broad
+
+    seen, url, sql = [], API, []
+    while url:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, params if url == API else None)
+        assert response.status_code == 200
+        seen += [row["id"] for row in response.json()["results"]]
+        url = response.json()["next"]
+        sql += [query["sql"] for query in queries]
+
+    assert seen == [account.pk for account in expected]
+    # Read from the words, not walked: no account name tested row by row.
+    assert any("crm_accountword" in statement for statement in sql)
+    assert not any('STRPOS(UPPER("crm_account"."name"' in statement for statement in sql)
+
+
+def test_a_word_page_keeps_the_lists_filters_and_equals_the_walk(nordic, monkeypatch):
+    for keys in (("name", "id"), ("-name", "-id"), ("-id",)):
+        listed = selectors.account_list(search="nordic", filters={"status": "active"})
+        page = list(listed.order_by(*keys)[:3])
+        monkeypatch.setattr(selectors, "WORD_SEARCH_WORDS", 0)  # the walk, for comparison
+        walked = list(
+            selectors.account_list(search="nordic", filters={"status": "active"}).order_by(*keys)[
+                :3
+            ]
+        )
+        monkeypatch.setattr(selectors, "WORD_SEARCH_WORDS", 40)
+        active = [a for a in nordic if a.status == "active"]
+        by_key = sorted(
+            active,
+            key=lambda a: [getattr(a, k.lstrip("-")) for k in keys],
+            reverse=keys[0].startswith("-"),
+        )
+        assert page == walked == by_key[:3], keys
+
+
+def test_other_terms_and_orders_walk(nordic):
+    # Not letters alone, or an order the words do not keep: the walk answers, as before.
+    for term, keys in (("nordic", ("updated_at", "id")), ("nordic 1", ("name", "id"))):
+        with CaptureQueriesContext(connection) as queries:
+            list(selectors.account_list(search=term).order_by(*keys)[:3])
+        assert not any("crm_accountword" in query["sql"] for query in queries), term
