@@ -264,10 +264,12 @@ BROAD_SEARCH_SECONDS = 600
 class AccountSearch:
     """What account_search found: every matching account's id (`ids`) or, for a broad
     search (`ids` None), the accounts found through their contacts when they are few
-    enough to list (`through_contacts`; None: too many, each account's are looked at)."""
+    enough to list (`through_contacts`; None: too many, each account's are looked at), and
+    the term's account words where they answer it (`words`, see AccountWords)."""
 
     ids: list[int] | None
     through_contacts: list[int] | None = None
+    words: AccountWords | None = None
 
 
 def account_search_sides(search: str) -> tuple[QuerySet[Account] | None, QuerySet[Contact]]:
@@ -292,9 +294,12 @@ def account_search(search: str) -> AccountSearch:
     in page order for it instead. A side found broad is remembered for
     BROAD_SEARCH_SECONDS, so a common word's next searches skip its probe.
     """
-    names, contacts = account_search_sides(search)
     key = "crm:broad-search:" + hashlib.sha256(search.strip().lower().encode()).hexdigest()
     known = cache.get(key) or ""
+    words = account_words(search)
+    if words is not None:
+        return _account_search_by_words(words, key, known)
+    names, contacts = account_search_sides(search)
     found: set[int] = set()
     names_broad = "names" in known
     if names is not None and not names_broad:
@@ -323,6 +328,18 @@ def account_search(search: str) -> AccountSearch:
     return AccountSearch(ids=sorted(found | through))
 
 
+def _account_search_by_words(words: AccountWords, key: str, known: str) -> AccountSearch:
+    """account_search from the account words: the matching accounts' ids, read up to one
+    more than BROAD_SEARCH (a broad term is remembered as such, as the sides' probes are)."""
+    if "words" not in known:
+        matches = AccountWord.objects.filter(words.q()).order_by().values_list("account_id")
+        ids = list(matches.distinct()[: BROAD_SEARCH + 1].values_list("account_id", flat=True))
+        if len(ids) <= BROAD_SEARCH:
+            return AccountSearch(ids=sorted(ids), words=words)
+        cache.set(key, "words", BROAD_SEARCH_SECONDS)
+    return AccountSearch(ids=None, words=words)
+
+
 # How many accounts a broad search's page may walk per row it shows, by the field its order
 # starts with (an index keeps each in order: crm_account_name, the primary key,
 # crm_account_updated), before it sorts what is left (integration.walking). Names cluster
@@ -339,18 +356,23 @@ def _account_broad_search(
 ) -> QuerySet[Account]:
     """`qs` filtered by a broad search, whose pages walk the list in page order, then sort
     what is left (integration.walking); its sides are the names and the contacts."""
-    names, contacts = account_search_sides(search)
-    if found.through_contacts is not None:
-        contacts_side = Q(pk__in=found.through_contacts)
-    else:
-        # The matching contacts' accounts, read once and looked up by id (InArray), not
-        # each account's contacts looked up in name order, which passes every account
-        # before a cluster of matches ("nordic": 6.5 s at 1M).
-        contacts_side = Q(InArray("pk", contacts.values("account_id")))
-    sides = [contacts_side] if names is None else [name_q("name", search), contacts_side]
+
+    def sides() -> list[Q]:
+        names, contacts = account_search_sides(search)
+        if found.through_contacts is not None:
+            contacts_side = Q(pk__in=found.through_contacts)
+        else:
+            # The matching contacts' accounts, read once and looked up by id (InArray),
+            # not each account's contacts looked up in name order, which passes every
+            # account before a cluster of matches ("nordic": 6.5 s at 1M).
+            contacts_side = Q(InArray("pk", contacts.values("account_id")))
+        return [contacts_side] if names is None else [name_q("name", search), contacts_side]
+
+    words = found.words
     return walked(
         qs,
-        rows=_account_broad_q(search, found),
+        # Built only for a page that walks: the words answer the others.
+        rows=lambda: _account_broad_q(search, found),
         sides=sides,
         rows_per_match=(
             WALK_ROWS_PER_MATCH
@@ -358,67 +380,93 @@ def _account_broad_search(
             else dict.fromkeys(WALK_ROWS_PER_MATCH, WALK_ROWS_PER_MATCH_LOOKING_AT_CONTACTS)
         ),
         at_least=BROAD_SEARCH + 1,
-        listed=account_word_page(search),
+        every=None if words is None else Q(pk__in=words.accounts()),
+        listed=None if words is None else words.page,
     )
 
 
 # A one-word search is answered from the account words (crm.models.AccountWord) when it
-# is in at most this many name words; more ("an": Anna, Bank, Danube, …) and it walks.
+# is in at most this many name words; more ("ann": Anna, Hannu, Johanna, …) and it walks.
 WORD_SEARCH_WORDS = 40
 # The orders the account words keep, by the list's field: their own column.
 _WORD_COLUMNS = {"name": "name", "id": "account_id"}
 _LETTERS = re.compile(r"[A-Za-z]{3,}")
 
 
-def account_word_page(search: str):
-    """The first accounts, in a list's order, that a one-word search of three or more ASCII
-    letters finds by name or by contact, read from the account words' indexes
-    (walking.Listed): for each name word that contains the term (SearchWord) and for the
-    contact words under the term's first three letters that start with it, their accounts
-    from where the page starts, a page of them. It costs a page per word, wherever the page
-    is and however many accounts match: "nordic" at 1M, 18,000 accounts in name order
-    after 600,000 others.
+@dataclass(frozen=True)
+class AccountWords:
+    """A one-word term's account words (crm.models.AccountWord): the name words that
+    contain it (`names`) and whether a contact word starts with it (`contacts`: those are
+    read under the term's first three letters). The accounts they hold are exactly the
+    ones the term finds by the rules of name_q and _contact_search_q."""
 
-    None where the words cannot answer: another kind of term, another order (updated_at),
-    SQLite, or a term in more than WORD_SEARCH_WORDS name words.
-    """
-    term = search.strip()
-    if connection.vendor != "postgresql" or not _LETTERS.fullmatch(term):
-        return None
-    term = term.lower()
+    term: str
+    names: tuple[str, ...]
+    contacts: bool
 
-    def page(unsearched: QuerySet, keys, wanted: int) -> list[int] | None:
+    def scans(self) -> list[Q]:
+        """One condition per index range of AccountWord rows."""
+        scans = [Q(kind=AccountWord.Kind.NAME, word=word) for word in self.names]
+        if self.contacts:
+            under = Q(kind=AccountWord.Kind.CONTACT, word=self.term[:3])
+            scans.append(under & Q(key__startswith=self.term))
+        return scans
+
+    def q(self) -> Q:
+        """The term's AccountWord rows."""
+        q = Q(account_id__in=[])  # no scan, no rows
+        for scan in self.scans():
+            q |= scan
+        return q
+
+    def accounts(self) -> QuerySet[AccountWord]:
+        """The matching accounts' ids (with repeats), a subquery for every match."""
+        return AccountWord.objects.filter(self.q()).values("account_id")
+
+    def page(self, unsearched: QuerySet, keys, wanted: int) -> list[int] | None:
+        """The ids of the first `wanted` accounts of the list `unsearched` (after its
+        cursor, in its order) that the term finds (walking.Listed): for each scan, its
+        accounts from where the page starts, a page of them, each tested against the list
+        (its filters, its cursor). It costs a page per scan, wherever the page is and
+        however many accounts match: "nordic" at 1M, 18,000 accounts in name order after
+        600,000 others. None for an order the words do not keep (updated_at)."""
         if any(field.attname not in _WORD_COLUMNS for field, _ in keys):
             return None
-        # The name words that contain the term, and whether a contact word starts with it.
-        known = SearchWord.objects.values_list("kind", "word")
-        names = known.filter(kind=AccountWord.Kind.NAME, word__contains=term)
-        contact = known.filter(kind=AccountWord.Kind.CONTACT, word__startswith=term)
-        found = list(names[: WORD_SEARCH_WORDS + 1].union(contact[:1], all=True))
-        names = [word for kind, word in found if kind == AccountWord.Kind.NAME]
-        if len(names) > WORD_SEARCH_WORDS:
-            return None
-        if not found:
+        scans = self.scans()
+        if not scans:
             return []
         # From the page's first row on (inclusive: not before it in the list's order; each
         # of its values a subquery that PostgreSQL runs once, before the scans) ...
         start = [Subquery(unsearched.values(field.attname)[:1]) for field, _ in keys]
         order = [(_WORD_COLUMNS[field.attname], descending) for field, descending in keys]
         from_start = keyset_q([(name, not desc) for name, desc in order], start, after=False)
-        # ... each account tested against the list (its filters, its cursor) by primary key.
+        # ... each account tested against the list by its primary key.
         listed = unsearched.filter(pk=OuterRef("account_id")).order_by().values("pk")[:1]
         words = AccountWord.objects.filter(from_start, IsNull(Subquery(listed), False))
-        scans = [words.filter(kind=AccountWord.Kind.NAME, word=word) for word in names]
-        if len(names) < len(found):  # the contact words under the term's first letters
-            contacts = words.filter(kind=AccountWord.Kind.CONTACT, word=term[:3])
-            scans.append(contacts.filter(key__startswith=term))
         by_order = [F(name).desc() if desc else F(name).asc() for name, desc in order]
         pages = [
-            scan.order_by(*by_order).values_list("account_id", flat=True)[:wanted] for scan in scans
+            words.filter(scan).order_by(*by_order).values_list("account_id", flat=True)[:wanted]
+            for scan in scans
         ]
         return list(pages[0].union(*pages[1:], all=True))
 
-    return page
+
+def account_words(search: str) -> AccountWords | None:
+    """The account words of a one-word search of three or more ASCII letters, in one query
+    (a trigram index on SearchWord); None where they cannot answer: another kind of term,
+    SQLite, or a term in more than WORD_SEARCH_WORDS name words."""
+    term = search.strip()
+    if connection.vendor != "postgresql" or not _LETTERS.fullmatch(term):
+        return None
+    term = term.lower()
+    known = SearchWord.objects.values_list("kind", "word")
+    names = known.filter(kind=AccountWord.Kind.NAME, word__contains=term)
+    contact = known.filter(kind=AccountWord.Kind.CONTACT, word__startswith=term)
+    found = list(names[: WORD_SEARCH_WORDS + 1].union(contact[:1], all=True))
+    names = tuple(sorted(word for kind, word in found if kind == AccountWord.Kind.NAME))
+    if len(names) > WORD_SEARCH_WORDS:
+        return None
+    return AccountWords(term=term, names=names, contacts=len(names) < len(found))
 
 
 def _account_broad_q(search: str, found: AccountSearch) -> Q:

@@ -77,20 +77,27 @@ Listed = Callable[[QuerySet, list[tuple[models.Field, bool]], int], list[Any] | 
 
 @dataclass(frozen=True)
 class _Plan:
-    rows: Q
-    sides: tuple[Q, ...]
+    rows: Q | Callable[[], Q]
+    sides: Sequence[Q] | Callable[[], Sequence[Q]]
     rows_per_match: dict[str, int]
     listed: Listed | None = None
+
+    def rows_q(self) -> Q:
+        return self.rows() if callable(self.rows) else self.rows
+
+    def sides_qs(self) -> Sequence[Q]:
+        return self.sides() if callable(self.sides) else self.sides
 
 
 def walked(
     queryset: QuerySet,
     *,
-    rows: Q,
-    sides: Sequence[Q],
+    rows: Q | Callable[[], Q],
+    sides: Sequence[Q] | Callable[[], Sequence[Q]],
     rows_per_match: Mapping[str, int],
     at_least: int,
     listed: Listed | None = None,
+    every: Q | None = None,
 ) -> QuerySet:
     """`queryset` filtered by a broad search, whose pages walk, then sort (see above).
 
@@ -101,11 +108,15 @@ def walked(
     spread in that order or where testing a row costs more. A page whose order starts with
     another field is found by sorting every match. At least `at_least` rows match, and
     the lists do not count them (integration.counting). `listed`, if given, is asked for
-    a page before any walk (see Listed).
+    a page before any walk (see Listed); `every`, if given, is every match (instead of the
+    union of the sides). `rows` and `sides` may be functions that build them, called only
+    for a page that walks.
     """
-    searched = queryset.filter(_Search(_every_match(queryset.model, sides)))
+    if every is None:
+        every = _every_match(queryset.model, sides() if callable(sides) else sides)
+    searched = queryset.filter(_Search(every))
     searched.__class__ = _walking_class(type(queryset))
-    plan = _Plan(rows, tuple(sides), dict(rows_per_match), listed)
+    plan = _Plan(rows, sides, dict(rows_per_match), listed)
     setattr(searched.query, _PLAN, plan)
     return without_count(searched, at_least)
 
@@ -203,7 +214,7 @@ def _page(queryset: QuerySet) -> list[Any] | None:
     by_name = [(field.attname, descending) for field, descending in keys]
     fields = [name for name, _ in by_name]
     bound = next(iter(unsearched.values_list(*fields)[budget - 1 : budget]), None)
-    walk = unsearched.filter(plan.rows)
+    walk = unsearched.filter(plan.rows_q())
     if bound is not None:
         walk = walk.filter(keyset_q(by_name, bound, after=False))
     # The walk reads the primary keys only: the order's index holds them (and the name it
@@ -220,7 +231,7 @@ def _page(queryset: QuerySet) -> list[Any] | None:
             _unindexed(*keys[0]),
             *(_by(field, descending) for field, descending in keys[1:]),
         ]
-        for side in plan.sides:
+        for side in plan.sides_qs():
             ids += rest.filter(side).order_by(*unindexed).values_list("pk", flat=True)[:missing]
     if not ids:
         return []
