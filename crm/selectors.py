@@ -332,8 +332,7 @@ def _account_search_by_words(words: AccountWords, key: str, known: str) -> Accou
     """account_search from the account words: the matching accounts' ids, read up to one
     more than BROAD_SEARCH (a broad term is remembered as such, as the sides' probes are)."""
     if "words" not in known:
-        matches = AccountWord.objects.filter(words.q()).order_by().values_list("account_id")
-        ids = list(matches.distinct()[: BROAD_SEARCH + 1].values_list("account_id", flat=True))
+        ids = words.first_accounts(BROAD_SEARCH + 1)
         if len(ids) <= BROAD_SEARCH:
             return AccountSearch(ids=sorted(ids), words=words)
         cache.set(key, "words", BROAD_SEARCH_SECONDS)
@@ -418,6 +417,25 @@ class AccountWords:
         for scan in self.scans():
             q |= scan
         return q
+
+    def first_accounts(self, limit: int) -> set[int]:
+        """Every matching account's id if fewer than `limit` match, else at least `limit`
+        of them. Each scan reads at most `limit` rows from its index, in one query: an OR
+        of the scans would gather every row of each before a DISTINCT ("nordic" at 1M:
+        74,000 rows, 390 ms)."""
+        scans = self.scans()
+        if not scans:
+            return set()
+        rows = AccountWord.objects.order_by().values_list("account_id", flat=True)
+        parts = [rows.filter(scan)[:limit] for scan in scans]
+        read = list(parts[0].union(*parts[1:], all=True))
+        ids = set(read)
+        if len(ids) < limit <= len(read):
+            # A scan may have stopped at `limit` rows over fewer accounts (an account's
+            # contacts under several keys): ask for the distinct accounts themselves.
+            distinct = AccountWord.objects.filter(self.q()).order_by().values_list("account_id")
+            ids = set(distinct.distinct()[:limit].values_list("account_id", flat=True))
+        return ids
 
     def accounts(self) -> QuerySet[AccountWord]:
         """The matching accounts' ids (with repeats), a subquery for every match."""

@@ -216,3 +216,22 @@ def test_a_term_the_words_cannot_answer_is_searched_as_before(nordic):
             a for a in Account.objects.order_by("name", "id") if term in a.name.lower()
         ]
         assert not any("crm_accountword" in query["sql"] for query in queries), term
+
+
+def test_one_account_under_many_contact_words_is_one_match(monkeypatch):
+    """Each scan of the words reads a few rows to tell a narrow term from a broad one; an
+    account found under several contact words is one account, and the accounts after it
+    still count."""
+    monkeypatch.setattr(selectors, "BROAD_SEARCH", 2)
+    many = AccountFactory(name="Alpha Oy")  # first in every order of the scan
+    for first, email in (("Nordica", ""), ("Bo", "nordics@x.example"), ("Cy", "c@nordicmail.ex")):
+        ContactFactory(account=many, first_name=first, email=email)
+    more = [AccountFactory(name=f"Beta {n} Oy") for n in range(2)]
+    for account in more:
+        ContactFactory(account=account, first_name="Di", email=f"di{account.pk}@nordicz.example")
+
+    assert selectors.account_search("nordic").ids is None  # three accounts: broad
+    assert list(selectors.account_list(search="nordic")) == [many, *more]
+
+    more[1].delete()
+    assert selectors.account_search("nordica").ids == [many.pk]  # narrow: listed
