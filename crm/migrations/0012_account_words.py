@@ -38,10 +38,17 @@ RETURNS SETOF text LANGUAGE sql STABLE AS $$
     WHERE length(word) >= 3
 $$;
 
+-- Rows that other transactions may be writing too (a new word, a contact's word at the
+-- same account) are inserted in one order (ORDER BY), so that two such inserts wait for
+-- each other rather than deadlock.
+
 -- The CONTACT rows of these accounts, written again from their contacts.
 CREATE FUNCTION crm_contact_words_refresh(accounts bigint[]) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
+    -- One refresh of an account at a time: another waits here until this one commits,
+    -- then reads the contacts as they are (an insert of a contact is not held up).
+    PERFORM FROM crm_account WHERE id = ANY(accounts) ORDER BY id FOR NO KEY UPDATE;
     DELETE FROM crm_accountword WHERE kind = 'c' AND account_id = ANY(accounts);
     WITH added AS (
         INSERT INTO crm_accountword (kind, word, key, account_id, name)
@@ -50,10 +57,12 @@ BEGIN
         JOIN crm_account account ON account.id = contact.account_id,
         crm_contact_words(contact.first_name, contact.last_name, contact.email) AS word
         WHERE contact.account_id = ANY(accounts)
+        ORDER BY 1, 2, 3, 4
+        ON CONFLICT DO NOTHING
         RETURNING kind, key
     )
     INSERT INTO crm_searchword (kind, word) SELECT DISTINCT kind, key FROM added
-    ON CONFLICT DO NOTHING;
+    ORDER BY kind, key ON CONFLICT DO NOTHING;
 END
 $$;
 
@@ -66,7 +75,7 @@ BEGIN
         RETURNING kind, key
     )
     INSERT INTO crm_searchword (kind, word) SELECT DISTINCT kind, key FROM added
-    ON CONFLICT DO NOTHING;
+    ORDER BY kind, key ON CONFLICT DO NOTHING;
     RETURN NULL;
 END
 $$;
@@ -93,7 +102,7 @@ BEGIN
         RETURNING kind, key
     )
     INSERT INTO crm_searchword (kind, word) SELECT DISTINCT kind, key FROM added
-    ON CONFLICT DO NOTHING;
+    ORDER BY kind, key ON CONFLICT DO NOTHING;
     RETURN NULL;
 END
 $$;
@@ -114,11 +123,12 @@ BEGIN
         FROM new_rows contact
         JOIN crm_account account ON account.id = contact.account_id,
         crm_contact_words(contact.first_name, contact.last_name, contact.email) AS word
+        ORDER BY 1, 2, 3, 4
         ON CONFLICT DO NOTHING
         RETURNING kind, key
     )
     INSERT INTO crm_searchword (kind, word) SELECT DISTINCT kind, key FROM added
-    ON CONFLICT DO NOTHING;
+    ORDER BY kind, key ON CONFLICT DO NOTHING;
     RETURN NULL;
 END
 $$;

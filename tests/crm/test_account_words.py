@@ -235,3 +235,52 @@ def test_one_account_under_many_contact_words_is_one_match(monkeypatch):
 
     more[1].delete()
     assert selectors.account_search("nordica").ids == [many.pk]  # narrow: listed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_transactions_changing_one_accounts_contacts_leave_its_words_exact():
+    """Each change of a contact writes its account's contact words again; a second change
+    at the same account waits for the first to commit, then reads both."""
+    import threading
+    import time
+
+    from django.db import connections, transaction
+
+    account = services.account_create(name="Shared Oy")
+    first = services.contact_create(account=account, first_name="Aino", last_name="Oldone")
+    second = services.contact_create(account=account, first_name="Berit", last_name="Oldtwo")
+    updated, started = threading.Event(), threading.Event()
+    errors = []
+
+    def change(contact, last_name, *, before=None, after=None):
+        try:
+            with transaction.atomic():
+                if before:
+                    before.wait(10)
+                    started.set()
+                services.contact_update(contact=contact, last_name=last_name)
+                if after:
+                    after.set()
+                    started.wait(10)
+                    time.sleep(0.5)  # the other change is now waiting on this one
+        except Exception as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=change, args=(first, "Newone"), kwargs={"after": updated}),
+        threading.Thread(target=change, args=(second, "Newtwo"), kwargs={"before": updated}),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == []
+    assert {key for kind, key in words(account) if kind == "c"} == {
+        "aino",
+        "newone",
+        "berit",
+        "newtwo",
+    }
