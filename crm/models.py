@@ -195,7 +195,8 @@ class AccountWord(models.Model):
             models.Index(
                 fields=["kind", "word", "account_id"], include=["key"], name="crm_word_id"
             ),
-            models.Index(fields=["account_id"], name="crm_word_account"),
+            # An account's rows of a kind, for the triggers.
+            models.Index(fields=["account_id", "kind"], name="crm_word_account"),
         ]
 
     def __str__(self) -> str:
