@@ -38,6 +38,12 @@ RETURNS SETOF text LANGUAGE sql STABLE AS $$
     WHERE length(word) >= 3
 $$;
 
+-- A statement that joins a transition table to another table is run by EXECUTE, planned
+-- on each call for that call's rows: PL/pgSQL keeps the plan of a static statement, made
+-- for the first call's rows. A plan for one row (a nested loop) tried each of 100,000
+-- updated accounts against the 100,000 others, for many minutes; a plan for 100,000 rows
+-- (a hash of a whole table) would cost a single row as much.
+
 -- The statements below find an account's rows by crm_word_account (account_id, kind),
 -- given the ids as an array: a plan made once for any array, whatever its size, still
 -- looks them up by index (a join would be planned as a scan of the whole table).
@@ -88,12 +94,11 @@ CREATE FUNCTION crm_account_words_updated() RETURNS trigger LANGUAGE plpgsql AS 
 DECLARE
     renamed bigint[];
 BEGIN
-    -- The renamed accounts, gathered once (an aggregate: PostgreSQL hashes one transition
-    -- table against the other when they are large, where an EXISTS would try each row of
-    -- one against every row of the other: hours for an UPDATE of 200,000 accounts).
-    SELECT array_agg(cur.id) INTO renamed
-    FROM new_rows cur JOIN old_rows prev ON prev.id = cur.id
-    WHERE cur.name IS DISTINCT FROM prev.name;
+    -- The renamed accounts, gathered once (an aggregate, planned on each call: see above).
+    EXECUTE $sql$
+        SELECT array_agg(cur.id) FROM new_rows cur JOIN old_rows prev ON prev.id = cur.id
+        WHERE cur.name IS DISTINCT FROM prev.name
+    $sql$ INTO renamed;
     IF renamed IS NULL THEN
         RETURN NULL;  -- most updates keep the name
     END IF;
@@ -124,18 +129,20 @@ $$;
 CREATE FUNCTION crm_contact_words_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     -- Only new words: the account's other contacts keep theirs.
-    WITH added AS (
-        INSERT INTO crm_accountword (kind, word, key, account_id, name)
-        SELECT DISTINCT 'c', left(word, 3), word, contact.account_id, account.name
-        FROM new_rows contact
-        JOIN crm_account account ON account.id = contact.account_id,
-        crm_contact_words(contact.first_name, contact.last_name, contact.email) AS word
-        ORDER BY 1, 2, 3, 4
-        ON CONFLICT DO NOTHING
-        RETURNING kind, key
-    )
-    INSERT INTO crm_searchword (kind, word) SELECT DISTINCT kind, key FROM added
-    ORDER BY kind, key ON CONFLICT DO NOTHING;
+    EXECUTE $sql$
+        WITH added AS (
+            INSERT INTO crm_accountword (kind, word, key, account_id, name)
+            SELECT DISTINCT 'c', left(word, 3), word, contact.account_id, account.name
+            FROM new_rows contact
+            JOIN crm_account account ON account.id = contact.account_id,
+            crm_contact_words(contact.first_name, contact.last_name, contact.email) AS word
+            ORDER BY 1, 2, 3, 4
+            ON CONFLICT DO NOTHING
+            RETURNING kind, key
+        )
+        INSERT INTO crm_searchword (kind, word) SELECT DISTINCT kind, key FROM added
+        ORDER BY kind, key ON CONFLICT DO NOTHING
+    $sql$;
     RETURN NULL;
 END
 $$;
@@ -144,12 +151,14 @@ CREATE FUNCTION crm_contact_words_updated() RETURNS trigger LANGUAGE plpgsql AS 
 DECLARE
     accounts bigint[];
 BEGIN
-    SELECT array_agg(DISTINCT account_id) INTO accounts FROM (
-        SELECT unnest(ARRAY[prev.account_id, cur.account_id])
-        FROM new_rows cur JOIN old_rows prev ON prev.id = cur.id
-        WHERE (cur.first_name, cur.last_name, cur.email, cur.account_id)
-            IS DISTINCT FROM (prev.first_name, prev.last_name, prev.email, prev.account_id)
-    ) AS changed(account_id);
+    EXECUTE $sql$
+        SELECT array_agg(DISTINCT account_id) FROM (
+            SELECT unnest(ARRAY[prev.account_id, cur.account_id])
+            FROM new_rows cur JOIN old_rows prev ON prev.id = cur.id
+            WHERE (cur.first_name, cur.last_name, cur.email, cur.account_id)
+                IS DISTINCT FROM (prev.first_name, prev.last_name, prev.email, prev.account_id)
+        ) AS changed(account_id)
+    $sql$ INTO accounts;
     IF accounts IS NOT NULL THEN
         PERFORM crm_contact_words_refresh(accounts);
     END IF;
