@@ -38,11 +38,13 @@ RETURNS SETOF text LANGUAGE sql STABLE AS $$
     WHERE length(word) >= 3
 $$;
 
--- A statement that joins a transition table to another table is run by EXECUTE, planned
--- on each call for that call's rows: PL/pgSQL keeps the plan of a static statement, made
--- for the first call's rows. A plan for one row (a nested loop) tried each of 100,000
--- updated accounts against the 100,000 others, for many minutes; a plan for 100,000 rows
--- (a hash of a whole table) would cost a single row as much.
+-- The statements that read a transition table run by EXECUTE, planned on each call for
+-- that call's rows: PL/pgSQL keeps the plan of a static statement, made for the first
+-- call's rows (a hash of the whole account table, made for a COPY of 15,000 contacts,
+-- would cost each later single contact as much). What an UPDATE changed is a set
+-- difference of its two transition tables, never a join of one to the other: PostgreSQL
+-- knows nothing of their ids and joined them by a nested loop, 100,000 updated accounts
+-- each against the 100,000 others, for many minutes.
 
 -- The statements below find an account's rows by crm_word_account (account_id, kind),
 -- given the ids as an array: a plan made once for any array, whatever its size, still
@@ -94,10 +96,12 @@ CREATE FUNCTION crm_account_words_updated() RETURNS trigger LANGUAGE plpgsql AS 
 DECLARE
     renamed bigint[];
 BEGIN
-    -- The renamed accounts, gathered once (an aggregate, planned on each call: see above).
+    -- The renamed accounts: (id, name) pairs the statement made (a set difference, never
+    -- a join of one transition table to the other: see above).
     EXECUTE $sql$
-        SELECT array_agg(cur.id) FROM new_rows cur JOIN old_rows prev ON prev.id = cur.id
-        WHERE cur.name IS DISTINCT FROM prev.name
+        SELECT array_agg(id) FROM (
+            SELECT id, name FROM new_rows EXCEPT SELECT id, name FROM old_rows
+        ) AS renamed
     $sql$ INTO renamed;
     IF renamed IS NULL THEN
         RETURN NULL;  -- most updates keep the name
@@ -151,13 +155,15 @@ CREATE FUNCTION crm_contact_words_updated() RETURNS trigger LANGUAGE plpgsql AS 
 DECLARE
     accounts bigint[];
 BEGIN
+    -- The accounts of the contacts whose words may have changed, before and after.
     EXECUTE $sql$
         SELECT array_agg(DISTINCT account_id) FROM (
-            SELECT unnest(ARRAY[prev.account_id, cur.account_id])
-            FROM new_rows cur JOIN old_rows prev ON prev.id = cur.id
-            WHERE (cur.first_name, cur.last_name, cur.email, cur.account_id)
-                IS DISTINCT FROM (prev.first_name, prev.last_name, prev.email, prev.account_id)
-        ) AS changed(account_id)
+            (SELECT id, first_name, last_name, email, account_id FROM new_rows
+             EXCEPT SELECT id, first_name, last_name, email, account_id FROM old_rows)
+            UNION ALL
+            (SELECT id, first_name, last_name, email, account_id FROM old_rows
+             EXCEPT SELECT id, first_name, last_name, email, account_id FROM new_rows)
+        ) AS changed
     $sql$ INTO accounts;
     IF accounts IS NOT NULL THEN
         PERFORM crm_contact_words_refresh(accounts);
