@@ -158,7 +158,7 @@ class Contact(TimeStampedModel):
 
 class AccountWord(models.Model):
     """A word an account is found by, with the account's name: a one-word search's matches
-    in the list's order, read from an index (crm.selectors.account_word_page).
+    in the list's order, read from an index (crm.selectors.AccountWords).
 
     PostgreSQL keeps these rows itself, in the same statement as the change (the triggers
     of crm/migrations/0012), whatever wrote it: a service, a bulk load, a merge, the admin.

@@ -293,6 +293,9 @@ def account_search(search: str) -> AccountSearch:
     fetch and sort every match to show its first page, so account_list walks the accounts
     in page order for it instead. A side found broad is remembered for
     BROAD_SEARCH_SECONDS, so a common word's next searches skip its probe.
+
+    A one-word term of ASCII letters on PostgreSQL is answered from the account words
+    instead (account_words, _account_search_by_words), which also give its broad pages.
     """
     key = "crm:broad-search:" + hashlib.sha256(search.strip().lower().encode()).hexdigest()
     known = cache.get(key) or ""

@@ -204,12 +204,22 @@ def _page(queryset: QuerySet) -> list[Any] | None:
     unsearched.query.clear_limits()
     unsearched.query.where = _without_search(unsearched.query.where)
     setattr(unsearched.query, _UNSEARCHED, True)
-    listed = plan.listed(unsearched, keys, wanted) if plan.listed is not None else None
-    if listed is not None:
-        return list(unsearched.filter(pk__in=set(listed))[:wanted]) if listed else []
-    if keys[0][0].name not in plan.rows_per_match:
-        return None
+    ids = plan.listed(unsearched, keys, wanted) if plan.listed is not None else None
+    if ids is None:
+        if keys[0][0].name not in plan.rows_per_match:
+            return None
+        ids = _walked_ids(plan, unsearched, keys, wanted)
+    if not ids:
+        return []
+    # The page: those rows in page order (the walked ones come first), as many as asked.
+    return list(unsearched.filter(pk__in=set(ids))[:wanted])
 
+
+def _walked_ids(
+    plan: _Plan, unsearched: QuerySet, keys: list[tuple[models.Field, bool]], wanted: int
+) -> list[Any]:
+    """The ids of the page's rows, maybe more (the page keeps the first `wanted` in
+    order): a walk of `unsearched` in page order, then each side sorted after the walk."""
     budget = wanted * plan.rows_per_match[keys[0][0].name]
     by_name = [(field.attname, descending) for field, descending in keys]
     fields = [name for name, _ in by_name]
@@ -233,10 +243,7 @@ def _page(queryset: QuerySet) -> list[Any] | None:
         ]
         for side in plan.sides_qs():
             ids += rest.filter(side).order_by(*unindexed).values_list("pk", flat=True)[:missing]
-    if not ids:
-        return []
-    # The page: those rows in page order (the walked ones come first), as many as asked.
-    return list(unsearched.filter(pk__in=set(ids))[:wanted])
+    return ids
 
 
 def _without_search(where: WhereNode) -> WhereNode:
