@@ -5,6 +5,7 @@ match."""
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from crm import selectors, services
 from crm.models import Account, AccountWord, Contact, SearchWord
@@ -23,6 +24,15 @@ def words(account: Account) -> set[tuple[str, str]]:
     for row in rows:
         assert row.word == (row.key if row.kind == "n" else row.key[:3])
     return {(row.kind, row.key) for row in rows}
+
+
+def in_order(accounts: list[Account], keys: tuple[str, ...]) -> list[Account]:
+    """`accounts` sorted by `keys` ("name", "id"; all ascending or all descending)."""
+    return sorted(
+        accounts,
+        key=lambda account: [getattr(account, k.lstrip("-")) for k in keys],
+        reverse=keys[0].startswith("-"),
+    )
 
 
 def test_the_database_keeps_each_accounts_words_whatever_writes_them():
@@ -144,16 +154,10 @@ def nordic(monkeypatch):
     ],
 )
 def test_a_one_word_search_pages_through_the_account_words(nordic, make_user, ordering, keys):
-    def key(account):
-        return [getattr(account, k.lstrip("-")) for k in keys]
-
-    expected = sorted(nordic, key=key, reverse=keys[0].startswith("-"))
+    expected = in_order(nordic, keys)
     _, raw = api_token_create(user=make_user(roles=["Admin"]), name="t", scopes=["*"])
-    client_headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
-    from rest_framework.test import APIClient
-
     client = APIClient()
-    client.credentials(**client_headers)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     params = {"search": "Nordic", "page_size": 3, **({"ordering": ordering} if ordering else {})}
     client.get(API, params)  # the first search learns the term is broad
 
@@ -173,35 +177,24 @@ def test_a_one_word_search_pages_through_the_account_words(nordic, make_user, or
 
 
 def test_a_word_page_keeps_the_lists_filters_and_equals_the_walk(nordic, monkeypatch):
-    for keys in (("name", "id"), ("-name", "-id"), ("-id",)):
+    def page(keys):
         listed = selectors.account_list(search="nordic", filters={"status": "active"})
-        page = list(listed.order_by(*keys)[:3])
-        monkeypatch.setattr(selectors, "WORD_SEARCH_WORDS", 0)  # the walk, for comparison
-        walked = list(
-            selectors.account_list(search="nordic", filters={"status": "active"}).order_by(*keys)[
-                :3
-            ]
-        )
-        monkeypatch.setattr(selectors, "WORD_SEARCH_WORDS", 40)
-        active = [a for a in nordic if a.status == "active"]
-        by_key = sorted(
-            active,
-            key=lambda a: [getattr(a, k.lstrip("-")) for k in keys],
-            reverse=keys[0].startswith("-"),
-        )
-        assert page == walked == by_key[:3], keys
+        return list(listed.order_by(*keys)[:3])
+
+    active = [account for account in nordic if account.status == "active"]
+    for keys in (("name", "id"), ("-name", "-id"), ("-id",)):
+        from_words = page(keys)
+        with monkeypatch.context() as patch:
+            patch.setattr(selectors, "WORD_SEARCH_WORDS", 0)  # the walk, for comparison
+            walked = page(keys)
+        assert from_words == walked == in_order(active, keys)[:3], keys
 
 
 def test_an_order_the_words_do_not_keep_walks(nordic):
     for keys in (("updated_at", "id"), ("-created_at", "-id")):
         with CaptureQueriesContext(connection) as queries:
             page = list(selectors.account_list(search="nordic").order_by(*keys)[:3])
-        by_key = sorted(
-            nordic,
-            key=lambda a: [getattr(a, k.lstrip("-")) for k in keys],
-            reverse=keys[0].startswith("-"),
-        )
-        assert page == by_key[:3], keys
+        assert page == in_order(nordic, keys)[:3], keys
         assert not any('"crm_accountword"."name"' in query["sql"] for query in queries)
 
 
