@@ -190,6 +190,17 @@ def test_a_word_page_keeps_the_lists_filters_and_equals_the_walk(nordic, monkeyp
         assert from_words == walked == in_order(active, keys)[:3], keys
 
 
+def test_a_broad_words_whole_list_is_every_match(nordic):
+    """What a count or a CSV export reads: the list unsliced, where the words are one
+    condition (no page reads them for it)."""
+    listed = selectors.account_list(search="nordic")
+    assert selectors.account_search("nordic").ids is None  # broad
+    assert list(listed.order_by("name", "id")) == in_order(nordic, ("name", "id"))
+    assert listed.count() == len(nordic)
+    active = selectors.account_list(search="nordic", filters={"status": "active"})
+    assert active.count() == len([account for account in nordic if account.status == "active"])
+
+
 def test_an_order_the_words_do_not_keep_walks(nordic):
     for keys in (("updated_at", "id"), ("-created_at", "-id")):
         with CaptureQueriesContext(connection) as queries:
