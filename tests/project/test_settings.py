@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg2
 import pytest
 from django.conf import settings
 
@@ -120,14 +121,16 @@ def test_two_factor_roles_are_configurable(value):
     )
 
 
-def test_the_web_server_runs_its_queries_without_parallel_workers():
-    """config.wsgi (what gunicorn loads) sets no parallel workers per query; a management
-    command or a Celery worker keeps PostgreSQL's own setting."""
+def test_the_web_server_runs_its_queries_without_parallel_workers_or_jit():
+    """config.wsgi (what gunicorn loads) sets no parallel workers per query and no JIT
+    compilation; a management command or a Celery worker keeps PostgreSQL's own settings."""
     show = (
         "from django.db import connection\n"
         "with connection.cursor() as cursor:\n"
         "    cursor.execute('SHOW max_parallel_workers_per_gather')\n"
-        "    print(cursor.fetchone()[0])\n"
+        "    workers = cursor.fetchone()[0]\n"
+        "    cursor.execute('SHOW jit')\n"
+        "    print(workers, cursor.fetchone()[0])\n"
     )
     # Any database answers SHOW: the server's maintenance database always exists.
     server = {
@@ -142,7 +145,16 @@ def test_the_web_server_runs_its_queries_without_parallel_workers():
         **server,
     )
 
+    # The server's own settings, as a connection without options sees them.
+    with psycopg2.connect(server["DATABASE_URL"]) as plain, plain.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        workers = cursor.fetchone()[0]
+        cursor.execute("SHOW jit")
+        own = [workers, cursor.fetchone()[0]]
+    plain.close()
+
     assert web.returncode == 0, web.stderr
-    assert web.stdout.strip() == "0"
+    assert web.stdout.split() == ["0", "off"]
     assert other.returncode == 0, other.stderr
-    assert other.stdout.strip() != "0"  # PostgreSQL's default (2)
+    assert other.stdout.split() == own
+    assert own != ["0", "off"]  # else this test could not tell the two apart
