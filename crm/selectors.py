@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from crm.models import (
+    CONTACT_BUCKET,
     Account,
     AccountWord,
     Activity,
@@ -415,16 +416,32 @@ class AccountWords:
             scans.append(under & Q(key__startswith=self.term))
         return scans
 
-    def _scans_sql(self) -> list[tuple[str, list[Any]]]:
+    def _scans_sql(self, *, by_name: bool = False) -> list[tuple[str, list[Any]]]:
         """scans() as SQL conditions on the AccountWord rows aliased `w` (the term is ASCII
-        letters: nothing in it is special to LIKE)."""
+        letters: nothing in it is special to LIKE). `by_name`: for a scan in name order,
+        where a term of CONTACT_BUCKET letters or more reads its contacts' range of
+        crm_word_contact_name instead of every row under its first three letters."""
         scans: list[tuple[str, list[Any]]] = [
             ("w.kind = %s AND w.word = %s", [AccountWord.Kind.NAME.value, word])
             for word in self.names
         ]
         if self.contacts:
-            under = [AccountWord.Kind.CONTACT.value, self.term[:3], self.term + "%"]
-            scans.append(("w.kind = %s AND w.word = %s AND w.key LIKE %s", under))
+            contact, starts = AccountWord.Kind.CONTACT.value, self.term + "%"
+            if by_name and len(self.term) >= CONTACT_BUCKET:
+                # The whole term tested inside a CASE: PostgreSQL takes a LIKE to be
+                # independent of the bucket it refines, expects a few rows of a range
+                # that holds thousands, and reads and sorts all of them ("karhu" at 1M:
+                # 18,545 rows, 27 ms) instead of the first page in name order (0.1 ms).
+                bucket = f"left(w.key, {CONTACT_BUCKET}) = %s"
+                scans.append(
+                    (
+                        f"w.kind = %s AND {bucket} AND CASE WHEN w.key LIKE %s THEN true END",
+                        [contact, self.term[:CONTACT_BUCKET], starts],
+                    )
+                )
+            else:
+                under = [contact, self.term[:3], starts]
+                scans.append(("w.kind = %s AND w.word = %s AND w.key LIKE %s", under))
         return scans
 
     def q(self) -> Q:
@@ -467,7 +484,7 @@ class AccountWords:
         query took to run."""
         if any(field.attname not in _WORD_COLUMNS for field, _ in keys):
             return None
-        scans = self._scans_sql()
+        scans = self._scans_sql(by_name=keys[0][0].attname == "name")
         if not scans:
             return []
         fields = [field.attname for field, _ in keys]

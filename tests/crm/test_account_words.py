@@ -190,6 +190,21 @@ def test_a_word_page_keeps_the_lists_filters_and_equals_the_walk(nordic, monkeyp
         assert from_words == walked == in_order(active, keys)[:3], keys
 
 
+@pytest.mark.parametrize("term", ["nor", "nord", "nordi", "nordic", "nordicm", "nordicmail"])
+def test_terms_of_every_length_find_their_contacts_in_name_order(nordic, term):
+    """Three or four letters read every contact word under the first three; five or more
+    read their own range of crm_word_contact_name in name order, cut by the whole term.
+    A narrow term ("nordicmail": one account) lists its few ids instead."""
+    expected = _matches(term)
+    broad = len(expected) > selectors.BROAD_SEARCH  # else its few ids are listed
+    for keys in (("name", "id"), ("-name", "-id"), ("-id",)):
+        with CaptureQueriesContext(connection) as queries:
+            page = list(selectors.account_list(search=term).order_by(*keys)[:20])
+        assert page == in_order(expected, keys), (term, keys)
+        by_bucket = any("left(w.key" in query["sql"] for query in queries)
+        assert by_bucket == (broad and len(term) >= 5 and keys[0] != "-id"), (term, keys)
+
+
 def test_a_broad_words_whole_list_is_every_match(nordic):
     """What a count or a CSV export reads: the list unsliced, where the words are one
     condition (no page reads them for it)."""
