@@ -20,7 +20,8 @@ the sides, so the queryset is right wherever it goes.
 
 A search may also know its matches in page order from an index of its own (`listed`: the
 CRM's account words give a word's accounts in name order): a page then asks it first, and
-walks only when it cannot answer.
+walks only when it cannot answer. Its answer is SQL that the page's own statement reads
+the rows through, so the page costs one query.
 
 The walk needs no help from the caller: the pages (integration.pages.keyset_page) and the
 API's cursor pagination add their cursor and their LIMIT as usual. The rows walked are the
@@ -36,7 +37,7 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist, FullResultSet
 from django.db import models
 from django.db.models import F, Func, Q, QuerySet, Subquery
-from django.db.models.expressions import Expression, OrderBy
+from django.db.models.expressions import Expression, OrderBy, RawSQL
 from django.db.models.lookups import Exact
 from django.db.models.sql.where import AND, WhereNode
 
@@ -70,9 +71,10 @@ class _Search(Expression):
 
 
 # A page of a search from its own index: (the list without the search after the cursor,
-# its order as (field, descending) pairs, how many rows) -> the ids of at least the first
-# that many matches in that order (any more are cut by the page), or None: cannot answer.
-Listed = Callable[[QuerySet, list[tuple[models.Field, bool]], int], list[Any] | None]
+# its order as (field, descending) pairs, how many rows) -> a query (RawSQL) of the ids of
+# at least the first that many matches in that order (any more are cut by the page), or
+# None: cannot answer.
+Listed = Callable[[QuerySet, list[tuple[models.Field, bool]], int], RawSQL | None]
 
 
 @dataclass(frozen=True)
@@ -204,11 +206,13 @@ def _page(queryset: QuerySet) -> list[Any] | None:
     unsearched.query.clear_limits()
     unsearched.query.where = _without_search(unsearched.query.where)
     setattr(unsearched.query, _UNSEARCHED, True)
-    ids = plan.listed(unsearched, keys, wanted) if plan.listed is not None else None
-    if ids is None:
-        if keys[0][0].name not in plan.rows_per_match:
-            return None
-        ids = _walked_ids(plan, unsearched, keys, wanted)
+    listed = plan.listed(unsearched, keys, wanted) if plan.listed is not None else None
+    if listed is not None:
+        # The page: those rows in page order, read in the statement that lists them.
+        return list(unsearched.filter(pk__in=listed)[:wanted])
+    if keys[0][0].name not in plan.rows_per_match:
+        return None
+    ids = _walked_ids(plan, unsearched, keys, wanted)
     if not ids:
         return []
     # The page: those rows in page order (the walked ones come first), as many as asked.
