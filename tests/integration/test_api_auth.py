@@ -277,3 +277,27 @@ def test_requests_are_throttled_per_token(make_user, settings):
     assert int(limited["Retry-After"]) > 0
     # Another token of the same user has its own budget.
     assert bearer(raw_b).get(ME).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_token_is_read_on_a_new_connection_and_after_a_rolled_back_transaction(make_user):
+    """The token query is a prepared statement on PostgreSQL, made once per connection:
+    a reconnection prepares it again, a rollback does not lose it, and every request
+    still reads the token's state afresh."""
+    from django.db import connection, transaction
+
+    token, raw = api_token_create(user=make_user(username="ada"), name="t", scopes=["*"])
+    assert bearer(raw).get(ME).json()["username"] == "ada"
+
+    connection.close()  # as after CONN_MAX_AGE, or a lost server
+    assert bearer(raw).get(ME).json()["username"] == "ada"
+
+    connection.close()
+    with transaction.atomic():
+        # Prepared afresh (a new connection) inside a transaction that is rolled back.
+        assert bearer(raw).get(ME).status_code == 200
+        transaction.set_rollback(True)
+    assert bearer(raw).get(ME).json()["username"] == "ada"
+
+    api_token_revoke(token=token)
+    assert bearer(raw).get(ME).status_code == 401
