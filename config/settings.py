@@ -119,6 +119,10 @@ else:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, with a health check that reads the socket instead of sending
+        # SELECT 1 before each request (config/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "config.postgresql"
     # PostgreSQL's parallel workers per query (max_parallel_workers_per_gather), when set.
     # config/wsgi.py sets 0 for the web server: its requests already share every core,
     # and a parallel plan only adds processes that compete with the other requests (a

@@ -100,7 +100,7 @@ def test_embedded_default_needs_no_environment():
 def test_services_mode_uses_postgres_redis_and_safe_celery_settings():
     services = settings_in(**PRODUCTION)
 
-    assert services["engine"] == "django.db.backends.postgresql"
+    assert services["engine"] == "config.postgresql"
     assert services["eager"] is False
     assert services["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert services["broker"] == PRODUCTION["REDIS_URL"]
