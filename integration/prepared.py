@@ -11,7 +11,6 @@ prepared on the driver's own cursor, as Django sets up a new connection's time z
 of the connection, not one of a request's queries.
 """
 
-import re
 from dataclasses import dataclass
 
 from django.db import connection
@@ -19,7 +18,6 @@ from django.db import connection
 # The attribute of the connection wrapper that holds (the database connection, the names
 # of the statements prepared on it).
 _PREPARED = "_tandem_prepared_statements"
-_PLACEHOLDER = re.compile(r"%s")
 
 
 @dataclass(frozen=True)
@@ -32,7 +30,7 @@ class Statement:
     types: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        if len(_PLACEHOLDER.findall(self.sql)) != len(self.types):
+        if self.sql.count("%s") != len(self.types):
             raise ValueError(f"{self.name}: one type per %s placeholder")
 
     def execute(self, cursor, params: list) -> None:
@@ -47,8 +45,8 @@ class Statement:
             prepared = (raw, set())
             setattr(connection, _PREPARED, prepared)
         if self.name not in prepared[1]:
-            numbers = iter(range(1, len(self.types) + 1))
-            body = _PLACEHOLDER.sub(lambda _match: f"${next(numbers)}", self.sql)
+            first, *rest = self.sql.split("%s")
+            body = first + "".join(f"${n}{part}" for n, part in enumerate(rest, start=1))
             with raw.cursor() as setup:
                 setup.execute(f"PREPARE {self.name}({', '.join(self.types)}) AS {body}")
             prepared[1].add(self.name)
